@@ -1,0 +1,3 @@
+from grok_cli.cli.main import run
+
+run()

@@ -1,0 +1,1 @@
+"""Credentials: what they are, where they come from, where they are kept."""

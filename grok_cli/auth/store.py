@@ -1,0 +1,128 @@
+"""The credential store: the OS keyring, or a 0600 file where no usable keyring exists.
+
+A keyring can be missing (no D-Bus in cron), locked, or one that asks for a password; none of
+them may block a run without a terminal. keyring is imported only when it is needed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from grok_cli.auth.credentials import Credentials
+from grok_cli.errors import AuthError
+
+SERVICE = "grok-cli"
+ACCOUNT = "grok.com"
+# Windows Credential Manager stores at most 2560 bytes of UTF-16; stay well below.
+KEYRING_MAX_CHARS = 1200
+# Backends that ask for a master password through getpass(), which blocks or fails without a TTY.
+_PROMPTING_BACKENDS = ("keyrings.alt.file", "keyrings.cryptfile")
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    credentials: Credentials
+    store: str  # "keyring" or "file"
+    location: str
+
+
+def _usable_keyring(interactive: bool):  # -> keyring backend or None
+    try:
+        import keyring
+        from keyring.backends import fail, null
+
+        backend = keyring.get_keyring()
+    except Exception:  # a broken keyring configuration must not stop grok
+        return None
+    inner = getattr(backend, "backends", None) or [backend]
+    if all(isinstance(b, (fail.Keyring, null.Keyring)) for b in inner):
+        return None
+    if not interactive and any(type(b).__module__.startswith(_PROMPTING_BACKENDS) for b in inner):
+        return None
+    return backend
+
+
+def load(credentials_file: Path, *, interactive: bool) -> Stored | None:
+    if credentials_file.exists():
+        try:
+            creds = Credentials.from_json(credentials_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError, KeyError, TypeError, AuthError):
+            raise AuthError(
+                f"The stored credentials in {credentials_file} are unreadable.",
+                "Run `grok logout` and then `grok login`.",
+            ) from None
+        return Stored(creds, "file", str(credentials_file))
+    backend = _usable_keyring(interactive)
+    if backend is None:
+        return None
+    try:
+        text = backend.get_password(SERVICE, ACCOUNT)
+    except Exception:  # locked, D-Bus gone, misconfigured: behave as if nothing were stored
+        return None
+    if not text:
+        return None
+    try:
+        creds = Credentials.from_json(text)
+    except (ValueError, KeyError, TypeError, AuthError):
+        raise AuthError(
+            "The credentials stored in the keyring are unreadable.", "Run `grok logout` and then `grok login`."
+        ) from None
+    return Stored(creds, "keyring", f"keyring service {SERVICE!r}")
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Write atomically with mode 0600 from the start (never briefly world-readable)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".credentials-", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def save(creds: Credentials, credentials_file: Path, *, store: str, interactive: bool) -> Stored:
+    """Save to ``store`` ("keyring", "file" or "auto"); returns where it went."""
+    text = creds.to_json()
+    if store in ("keyring", "auto"):
+        backend = _usable_keyring(interactive)
+        reason = "no usable keyring" if backend is None else ""
+        if backend is not None and len(text) > KEYRING_MAX_CHARS:
+            backend, reason = None, "the credentials are too large for every keyring"
+        if backend is not None:
+            try:
+                backend.set_password(SERVICE, ACCOUNT, text)
+            # Windows raises pywintypes.error, not a KeyringError, for oversized secrets.
+            except Exception as e:
+                reason = f"the keyring refused them ({type(e).__name__})"
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    credentials_file.unlink()
+                return Stored(creds, "keyring", f"keyring service {SERVICE!r}")
+        if store == "keyring":
+            raise AuthError(f"Cannot store the credentials in the keyring: {reason}.", "Use --store file.")
+    write_private_file(credentials_file, text)
+    return Stored(creds, "file", str(credentials_file))
+
+
+def delete(credentials_file: Path, *, interactive: bool) -> list[str]:
+    """Remove stored credentials everywhere; returns the places they were removed from."""
+    removed = []
+    if credentials_file.exists():
+        credentials_file.unlink()
+        removed.append(str(credentials_file))
+    backend = _usable_keyring(interactive)
+    if backend is not None:
+        with contextlib.suppress(Exception):
+            if backend.get_password(SERVICE, ACCOUNT):
+                backend.delete_password(SERVICE, ACCOUNT)
+                removed.append(f"keyring service {SERVICE!r}")
+    return removed

@@ -1,0 +1,1 @@
+"""The `grok` command line: argument parsing and wiring only, no protocol knowledge."""

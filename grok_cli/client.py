@@ -1,0 +1,101 @@
+"""The library API the CLI is built on: send a prompt, get an async stream of events.
+
+    async with Client(settings, credentials) as client:
+        stream = client.chat(ChatRequest("why?", mode="fast"))
+        async for event in stream:
+            ...
+
+A ChatStream remembers what arrived, so after a failure or an interruption
+``stream.partial_done()`` still describes the answer as far as it came.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+
+from grok_cli.auth.credentials import Credentials
+from grok_cli.config import Settings
+from grok_cli.events import Conversation, Done, Event, RawFrame
+from grok_cli.protocol.framing import LineSplitter, parse_line
+from grok_cli.protocol.normalize import Normalizer
+from grok_cli.protocol.payload import ChatRequest, chat_body
+
+
+class ChatStream:
+    def __init__(
+        self,
+        http,  # GrokHTTP; untyped here so importing this module never imports curl_cffi
+        request: ChatRequest,
+        *,
+        raw: bool,
+        clock: Callable[[], float],
+        assets_url: str,
+    ) -> None:
+        self._http = http
+        self.request = request
+        self._raw = raw
+        self.normalizer = Normalizer(
+            model=request.mode, assets_url=assets_url, clock=clock, conversation_id=request.conversation_id
+        )
+
+    @property
+    def started(self) -> bool:
+        return self.normalizer.started
+
+    def partial_done(self) -> Done:
+        return self.normalizer.done(complete=False)
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self.events()
+
+    async def events(self) -> AsyncIterator[Event]:
+        req = self.request
+        norm = self.normalizer
+        referer = None
+        if req.is_follow_up:
+            # A follow-up stream has no conversation line; say which conversation this is.
+            yield Conversation(req.conversation_id or "", None, req.mode)
+            referer = f"{self._http.base_url}/c/{req.conversation_id}?rid={req.parent_response_id}"
+        splitter = LineSplitter()
+        async for chunk in self._http.stream(req.path, chat_body(req), referer=referer):
+            for line in splitter.feed(chunk):
+                for event in self._line(line):
+                    yield event
+        for line in splitter.flush():
+            for event in self._line(line):
+                yield event
+        for event in norm.finish():
+            yield event
+        error = norm.ending_error()
+        if error is not None:
+            raise error
+        yield norm.done(complete=True)
+
+    def _line(self, line: bytes) -> list[Event]:
+        events: list[Event] = []
+        if self._raw and line.strip():
+            events.append(RawFrame(line.decode("utf-8", errors="replace")))
+        frames, _skipped = parse_line(line)
+        for frame in frames:
+            events += self.normalizer.feed(frame)
+        return events
+
+
+class Client:
+    def __init__(self, settings: Settings, credentials: Credentials, clock: Callable[[], float] = time.monotonic):
+        from grok_cli.transport.http import GrokHTTP
+
+        self.settings = settings
+        self.http = GrokHTTP(settings, credentials)
+        self._clock = clock
+
+    async def __aenter__(self) -> Client:
+        await self.http.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.http.__aexit__(*exc)
+
+    def chat(self, request: ChatRequest, *, raw: bool = False) -> ChatStream:
+        return ChatStream(self.http, request, raw=raw, clock=self._clock, assets_url=self.settings.assets_url)

@@ -1,0 +1,72 @@
+"""Failures as values: each carries a one-line message, an optional hint and an exit status.
+
+They are raised where the failure is understood and rendered once, by ``cli.runner``.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum, unique
+
+
+@unique
+class ExitStatus(IntEnum):
+    """The documented exit codes (design.md section 5); ``name.lower()`` is the JSONL error code."""
+
+    OK = 0
+    INTERNAL = 1
+    USAGE = 2
+    AUTH = 3
+    BLOCKED = 4
+    RATE_LIMITED = 5
+    NETWORK = 6
+    UPSTREAM = 7
+    INTERRUPTED = 130
+    TERMINATED = 143
+
+
+class GrokError(Exception):
+    status: ExitStatus = ExitStatus.INTERNAL
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    @property
+    def code(self) -> str:
+        return self.status.name.lower()
+
+
+class UsageError(GrokError):
+    status = ExitStatus.USAGE
+
+
+class AuthError(GrokError):
+    status = ExitStatus.AUTH
+
+    def __init__(self, message: str, hint: str | None = "Run `grok login` to sign in again.") -> None:
+        super().__init__(message, hint)
+
+
+class BlockedError(GrokError):
+    status = ExitStatus.BLOCKED
+
+
+class RateLimitedError(GrokError):
+    status = ExitStatus.RATE_LIMITED
+
+    def __init__(self, message: str, hint: str | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message, hint)
+        self.retry_after = retry_after
+
+
+class NetworkError(GrokError):
+    status = ExitStatus.NETWORK
+
+
+class UpstreamError(GrokError):
+    status = ExitStatus.UPSTREAM
+
+
+class TransportGoneError(UpstreamError):
+    """grok.com no longer accepts this transport or payload (e.g. "Please update your client")."""

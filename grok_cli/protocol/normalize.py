@@ -1,0 +1,351 @@
+"""Frames -> events.
+
+One stateful object per answer. It accepts both envelopes (``result.response.*`` on a new
+conversation, flat ``result.*`` on follow-ups), every frame kind of protocol section 5.3, and
+ignores whatever it does not know. In-stream errors are raised as GrokErrors; whatever arrived
+before them stays available through ``done(complete=False)``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from grok_cli.errors import GrokError, UpstreamError
+from grok_cli.events import (
+    Conversation,
+    Done,
+    Event,
+    Image,
+    ImageProgress,
+    Reasoning,
+    ReasoningStatus,
+    SearchResult,
+    SearchResults,
+    Suggestions,
+    Title,
+    Token,
+    ToolCall,
+    UserTurn,
+)
+from grok_cli.protocol.errors import classify_stream_error, classify_stream_errors
+from grok_cli.protocol.render import RenderFilter
+
+_PLACEHOLDER_TITLE = "New conversation"
+_REASONING_TAGS = {"header", "summary"}
+_TOOL_CARD_END = "</xai:tool_usage_card>"
+_TOOL_NAME = re.compile(r"<xai:tool_name>\s*(.*?)\s*</xai:tool_name>", re.S)
+_TOOL_ID = re.compile(r"<xai:tool_usage_card_id>\s*(.*?)\s*</xai:tool_usage_card_id>", re.S)
+_TOOL_ARGS = re.compile(r"<xai:tool_args>\s*(?:<!\[CDATA\[(.*?)\]\]>|(.*?))\s*</xai:tool_args>", re.S)
+
+
+def _dict(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def parse_tool_card(xml: str, card: Mapping[str, Any] | None = None) -> ToolCall:
+    """A ToolCall from the ``<xai:tool_usage_card>`` XML (and its structured twin, if sent)."""
+    name_m, id_m, args_m = _TOOL_NAME.search(xml), _TOOL_ID.search(xml), _TOOL_ARGS.search(xml)
+    raw_args = (args_m.group(1) if args_m and args_m.group(1) is not None else args_m.group(2)) if args_m else ""
+    args: dict[str, Any] | str = raw_args.strip()
+    try:
+        decoded = json.loads(raw_args) if raw_args.strip() else {}
+        if isinstance(decoded, dict):
+            args = decoded
+    except ValueError:
+        pass
+    name = name_m.group(1) if name_m else ""
+    card = _dict(card)
+    if not name:
+        # The structured card names its tool by key, e.g. {"codeExecution": {"args": ...}}.
+        for key, value in card.items():
+            if key != "toolUsageCardId" and isinstance(value, Mapping):
+                name = re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower()
+                if not args and isinstance(value.get("args"), Mapping):
+                    args = dict(value["args"])
+                break
+    card_id = id_m.group(1) if id_m else _str(card.get("toolUsageCardId")) or None
+    return ToolCall(name=name or "tool", args=args, id=card_id)
+
+
+class Normalizer:
+    def __init__(
+        self,
+        *,
+        model: str,
+        assets_url: str,
+        clock: Callable[[], float],
+        conversation_id: str | None = None,
+    ) -> None:
+        self.model = model
+        self.conversation_id = conversation_id
+        self.user_response_id: str | None = None
+        self.response_id: str | None = None
+        self.parent_response_id: str | None = None
+        self.title: str | None = None
+        self.finished = False  # modelResponse arrived: grok.com considers the answer complete
+        self.saw_reasoning = False
+        self._assets_url = assets_url.rstrip("/")
+        self._clock = clock
+        self._render = RenderFilter()
+        self._text: list[str] = []
+        self._streamed_final = False
+        self._thinking_started: float | None = None
+        self._status_sent = False
+        self._tool_xml = ""
+        self._tools_seen: set[str] = set()
+        self._images_done: set[str] = set()
+
+    # -- public -------------------------------------------------------------------------------
+    @property
+    def text(self) -> str:
+        return "".join(self._text)
+
+    @property
+    def started(self) -> bool:
+        return bool(self.conversation_id or self._text or self.saw_reasoning or self.response_id)
+
+    def feed(self, frame: Mapping[str, Any]) -> list[Event]:
+        if not isinstance(frame, Mapping):
+            return []
+        if "error" in frame and frame["error"]:
+            raise classify_stream_error(frame["error"])
+        result = frame.get("result")
+        if not isinstance(result, Mapping):
+            return []
+        events: list[Event] = []
+        conversation = result.get("conversation")
+        if isinstance(conversation, Mapping):
+            events += self._on_conversation(conversation)
+        title = result.get("title")
+        if isinstance(title, Mapping) and _str(title.get("newTitle")):
+            self.title = title["newTitle"]
+            events.append(Title(self.title))
+        payload = result.get("response") if isinstance(result.get("response"), Mapping) else result
+        events += self._on_payload(payload)
+        return events
+
+    def finish(self) -> list[Event]:
+        """Events still held back when the stream ends (a half-received markup element, timing)."""
+        events: list[Event] = []
+        tail = self._render.flush()
+        if tail:
+            events += self._final_text(tail)
+        if self.saw_reasoning and not self._status_sent:
+            events += self._status(None)
+        return events
+
+    def ending_error(self) -> GrokError | None:
+        """Why a stream that reached EOF is not a complete answer, if it is not."""
+        if self.finished:
+            return None
+        if self._text:
+            return UpstreamError(
+                "The answer was cut off: grok.com closed the stream before finishing it.",
+                "The partial answer was printed; run the command again for a full one.",
+            )
+        if self.saw_reasoning:
+            return UpstreamError(
+                "grok.com stopped after thinking, without an answer.",
+                "This happens when the mode is not available to the account; try `-m fast`.",
+            )
+        return UpstreamError("grok.com ended the stream without an answer.", "Try again in a moment.")
+
+    def done(self, *, complete: bool) -> Done:
+        return Done(
+            conversation_id=self.conversation_id,
+            response_id=self.response_id,
+            parent_response_id=self.parent_response_id or self.user_response_id,
+            model=self.model,
+            text=self.text,
+            complete=complete,
+        )
+
+    # -- frames -------------------------------------------------------------------------------
+    def _on_conversation(self, conv: Mapping[str, Any]) -> list[Event]:
+        conv_id = _str(conv.get("conversationId"))
+        if not conv_id:
+            return []
+        self.conversation_id = conv_id
+        title = _str(conv.get("title"))
+        return [Conversation(conv_id, None if title in ("", _PLACEHOLDER_TITLE) else title, self.model)]
+
+    def _on_payload(self, p: Mapping[str, Any]) -> list[Event]:
+        if p.get("error"):
+            raise classify_stream_error(p["error"])
+        events: list[Event] = []
+        user = p.get("userResponse")
+        if isinstance(user, Mapping):
+            self.user_response_id = _str(user.get("responseId")) or _str(p.get("responseId")) or None
+            if self.user_response_id:
+                events.append(UserTurn(self.user_response_id))
+            return events
+        rid = _str(p.get("responseId"))
+        if rid and rid != self.user_response_id:
+            self.response_id = rid
+        token = p.get("token")
+        if isinstance(token, str) and token:
+            events += self._on_token(token, p)
+        for key in ("webSearchResults", "xSearchResults"):
+            if isinstance(p.get(key), Mapping):
+                events += self._on_search(key, p[key])
+        if isinstance(p.get("finalMetadata"), Mapping):
+            events += self._on_final_metadata(p["finalMetadata"])
+        if isinstance(p.get("streamingImageGenerationResponse"), Mapping):
+            events += self._on_image_chunk(p["streamingImageGenerationResponse"], "imageId")
+        if isinstance(p.get("cardAttachment"), Mapping):
+            events += self._on_card(p["cardAttachment"].get("jsonData"))
+        if isinstance(p.get("modelResponse"), Mapping):
+            events += self._on_model_response(p["modelResponse"])
+        return events
+
+    def _on_token(self, token: str, p: Mapping[str, Any]) -> list[Event]:
+        tag = p.get("messageTag")
+        if tag == "tool_usage_card" or self._tool_xml or token.lstrip().startswith("<xai:tool_usage_card"):
+            return self._on_tool_xml(token, p.get("toolUsageCard"))
+        if p.get("isThinking") or tag in _REASONING_TAGS or tag == "analysis":
+            if self._thinking_started is None:
+                self._thinking_started = self._clock()
+            self.saw_reasoning = True
+            return [Reasoning(token, tag if tag in _REASONING_TAGS else None)]
+        return self._final_text(self._render.feed(token))
+
+    def _final_text(self, text: str) -> list[Event]:
+        events: list[Event] = []
+        if self.saw_reasoning and not self._status_sent:
+            events += self._status(None)
+        if text:
+            self._streamed_final = True
+            self._text.append(text)
+            events.append(Token(text))
+        return events
+
+    def _status(self, seconds: float | None) -> list[Event]:
+        if seconds is None:
+            if self._thinking_started is None:
+                return []
+            seconds = self._clock() - self._thinking_started
+        self._status_sent = True
+        return [ReasoningStatus(f"Thought for {seconds:.1f}s")]
+
+    def _on_tool_xml(self, token: str, card: Any) -> list[Event]:
+        self._tool_xml += token
+        if _TOOL_CARD_END not in self._tool_xml:
+            return []
+        xml, self._tool_xml = self._tool_xml, ""
+        call = parse_tool_card(xml, card if isinstance(card, Mapping) else None)
+        key = call.id or xml
+        if key in self._tools_seen:
+            return []
+        self._tools_seen.add(key)
+        return [ToolCall(call.name, call.args, call.id)]
+
+    def _on_search(self, key: str, block: Mapping[str, Any]) -> list[Event]:
+        results = []
+        for item in block.get("results") or []:
+            if not isinstance(item, Mapping):
+                continue
+            if key == "webSearchResults":
+                url, title = _str(item.get("url")), _str(item.get("title"))
+                preview = _str(item.get("preview")) or _str(item.get("description"))
+            else:
+                user, post = _str(item.get("username")), _str(item.get("postId"))
+                url = f"https://x.com/{user}/status/{post}" if user and post else ""
+                title = f"{_str(item.get('name'))} (@{user})" if user else _str(item.get("name"))
+                preview = _str(item.get("text"))
+            if url:
+                results.append(SearchResult(url=url, title=title, preview=preview))
+        return [SearchResults(tuple(results))] if results else []
+
+    def _on_final_metadata(self, meta: Mapping[str, Any]) -> list[Event]:
+        labels = [
+            _str(s.get("label")) for s in meta.get("followUpSuggestions") or [] if isinstance(s, Mapping)
+        ]
+        labels = [label for label in labels if label]
+        return [Suggestions(tuple(labels))] if labels else []
+
+    def _absolute(self, url: str) -> str:
+        if url.startswith(("http://", "https://")):
+            return url
+        return f"{self._assets_url}/{url.lstrip('/')}"
+
+    def _on_image_chunk(self, chunk: Mapping[str, Any], id_key: str) -> list[Event]:
+        url = _str(chunk.get("imageUrl"))
+        image_id = _str(chunk.get(id_key)) or _str(chunk.get("imageId")) or url
+        if not url or not image_id:
+            return []
+        progress = chunk.get("progress")
+        progress = int(progress) if isinstance(progress, (int, float)) else 0
+        moderated = bool(chunk.get("moderated"))
+        events: list[Event] = [ImageProgress(image_id, self._absolute(url), progress, moderated)]
+        if progress >= 100 and not moderated:
+            events += self._image(image_id, url)
+        return events
+
+    def _image(self, image_id: str, url: str) -> list[Event]:
+        if image_id in self._images_done:
+            return []
+        self._images_done.add(image_id)
+        return [Image(image_id, self._absolute(url))]
+
+    def _on_card(self, json_data: Any) -> list[Event]:
+        try:
+            card = json.loads(json_data) if isinstance(json_data, str) else json_data
+        except ValueError:
+            return []
+        chunk = _dict(card).get("image_chunk")
+        if isinstance(chunk, Mapping):
+            return self._on_image_chunk(chunk, "imageUuid")
+        return []
+
+    def _on_model_response(self, mr: Mapping[str, Any]) -> list[Event]:
+        if mr.get("error"):
+            raise classify_stream_error(mr["error"])
+        if isinstance(mr.get("streamErrors"), list):
+            err = classify_stream_errors(mr["streamErrors"])
+            if err is not None:
+                raise err
+        events: list[Event] = []
+        self.response_id = _str(mr.get("responseId")) or self.response_id
+        self.parent_response_id = _str(mr.get("parentResponseId")) or self.parent_response_id
+        if not self._streamed_final and _str(mr.get("message")):
+            # Some streams carry the answer only here (and 2025 clients relied on it).
+            events += self._final_text(self._render.feed(mr["message"]) + self._render.flush())
+        if self.saw_reasoning and not self._status_sent:
+            start, end = _parse_time(mr.get("thinkingStartTime")), _parse_time(mr.get("thinkingEndTime"))
+            events += self._status((end - start).total_seconds() if start and end else None)
+        for url in mr.get("generatedImageUrls") or []:
+            if isinstance(url, str) and url:
+                events += self._image(url.rstrip("/").rsplit("/", 2)[-2] if "/" in url else url, url)
+        for card_json in mr.get("cardAttachmentsJson") or []:
+            card = _dict(json.loads(card_json)) if isinstance(card_json, str) and _looks_json(card_json) else {}
+            chunk = _dict(card.get("image_chunk"))
+            if chunk.get("imageUrl") and (chunk.get("progress") or 0) >= 100 and not chunk.get("moderated"):
+                image_id = _str(chunk.get("imageUuid")) or _str(chunk["imageUrl"])
+                events += self._image(image_id, _str(chunk["imageUrl"]))
+        self.finished = True
+        return events
+
+
+def _looks_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,86 @@
+"""Request bodies for the chat endpoints, in the 2026 ``modeId`` form (protocol section 4).
+
+grok.com rejects bodies that carry ``modelName`` ("Please update your client"), so no builder
+here ever writes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+NEW_CONVERSATION_PATH = "/rest/app-chat/conversations/new"
+
+# What a desktop browser reports; grok.com has required the block since 2026-06.
+_DEVICE_ENV = {
+    "darkModeEnabled": False,
+    "devicePixelRatio": 1,
+    "screenWidth": 1920,
+    "screenHeight": 1080,
+    "viewportWidth": 1920,
+    "viewportHeight": 980,
+}
+
+
+def responses_path(conversation_id: str) -> str:
+    return f"/rest/app-chat/conversations/{conversation_id}/responses"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    prompt: str
+    mode: str
+    conversation_id: str | None = None  # set for a follow-up
+    parent_response_id: str | None = None  # the assistant response replied to
+    temporary: bool = False
+    disable_search: bool = False
+    file_ids: tuple[str, ...] = field(default_factory=tuple)
+    image_count: int = 2
+
+    @property
+    def is_follow_up(self) -> bool:
+        return self.conversation_id is not None
+
+    @property
+    def path(self) -> str:
+        return responses_path(self.conversation_id) if self.conversation_id else NEW_CONVERSATION_PATH
+
+
+def chat_body(req: ChatRequest) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "message": req.prompt,
+        "modeId": req.mode,
+        "fileAttachments": list(req.file_ids),
+        "imageAttachments": [],
+        "disableSearch": req.disable_search,
+        "enableImageGeneration": True,
+        "returnImageBytes": False,
+        "returnRawGrokInXaiRequest": False,
+        "enableImageStreaming": True,
+        "imageGenerationCount": req.image_count,
+        "forceConcise": False,
+        "toolOverrides": {},
+        "enableSideBySide": True,
+        "sendFinalMetadata": True,
+        "disableTextFollowUps": False,
+        "responseMetadata": {},
+        "disableMemory": False,
+        "forceSideBySide": False,
+        "isAsyncChat": False,
+        "disableSelfHarmShortCircuit": False,
+        "collectionIds": [],
+        "disabledConnectorIds": [],
+        "deviceEnvInfo": dict(_DEVICE_ENV),
+    }
+    if req.is_follow_up:
+        if not req.parent_response_id:
+            raise ValueError("a follow-up needs the parent assistant response id")
+        body["parentResponseId"] = req.parent_response_id
+        body["metadata"] = {"request_metadata": {"mode": req.mode}}
+        body["disableArtifact"] = False
+        body["isFromGrokFiles"] = False
+        body["skipCancelCurrentInflightRequests"] = False
+        body["isRegenRequest"] = False
+    else:
+        body["temporary"] = req.temporary
+    return body

@@ -1,0 +1,1 @@
+"""Where events go: stdout and stderr in one of several formats, and the history."""

@@ -1,0 +1,20 @@
+"""``--raw``: the upstream frames exactly as received, one per line, for protocol debugging."""
+
+from __future__ import annotations
+
+from grok_cli.errors import ExitStatus
+from grok_cli.events import Event, RawFrame
+from grok_cli.io import IO
+
+
+class RawSink:
+    def __init__(self, io: IO) -> None:
+        self.io = io
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, RawFrame):
+            self.io.stdout.write(event.text + "\n")
+            self.io.stdout.flush()
+
+    def close(self, status: ExitStatus) -> None:
+        pass

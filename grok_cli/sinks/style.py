@@ -1,0 +1,33 @@
+"""Terminal styling that becomes a no-op when colour is off, and neutralising server text."""
+
+from __future__ import annotations
+
+import re
+
+# C0/C1 control characters except tab and newline: an answer must not be able to move the
+# cursor, retitle the terminal or hide text from the person reading it.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def neutralize(text: str) -> str:
+    return _CONTROL.sub(lambda m: "\N{REPLACEMENT CHARACTER}" if m.group() != "\r" else "", text)
+
+
+class Style:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def _wrap(self, code: str, text: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.enabled and text else text
+
+    def dim(self, text: str) -> str:
+        return self._wrap("2", text)
+
+    def bold(self, text: str) -> str:
+        return self._wrap("1", text)
+
+    def error(self, text: str) -> str:
+        return self._wrap("1;31", text)
+
+    def warning(self, text: str) -> str:
+        return self._wrap("33", text)

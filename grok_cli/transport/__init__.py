@@ -1,0 +1,1 @@
+"""I/O with grok.com: sessions, request signing, streaming, retries."""
