@@ -6,13 +6,12 @@ start instantly; each command imports what it needs in its body.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from grok_cli import __version__
+from grok_cli.cli.context import AppState
 from grok_cli.io import IO
 
 HELP = """Grok from the terminal, shell pipelines and cron.
@@ -37,12 +36,6 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain Click help: no rich import on --help
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-
-@dataclass
-class AppState:
-    io: IO
-    debug: bool
 
 
 def _version(value: bool) -> None:
@@ -72,71 +65,14 @@ def main(
     ctx.obj = AppState(io=IO.system(no_color=no_color), debug=debug)
 
 
-def state(ctx: typer.Context) -> AppState:
-    obj = ctx.find_root().obj
-    assert isinstance(obj, AppState)
-    return obj
+def _register() -> None:
+    """One module per command group; each adds itself here."""
+    from grok_cli.cli import ask
+
+    app.command()(ask.ask)
 
 
-ModelOpt = Annotated[
-    Optional[str],
-    typer.Option("--model", "-m", help="Mode id or alias (`grok models`); default fast or GROK_MODEL."),
-]
-JsonlOpt = Annotated[bool, typer.Option("--jsonl", help="Typed JSON Lines events on stdout.")]
-RawOpt = Annotated[bool, typer.Option("--raw", help="The upstream frames as received, one per line.")]
-PromptFileOpt = Annotated[
-    Optional[Path], typer.Option("--prompt-file", help="Read the prompt (or its first part) from a file.")
-]
-NoReasoningOpt = Annotated[bool, typer.Option("--no-reasoning", help="Do not show reasoning on stderr.")]
-PrivateOpt = Annotated[bool, typer.Option("--private", help="Private chat: grok.com keeps no history.")]
-NoSearchOpt = Annotated[bool, typer.Option("--no-search", help="Do not let Grok search the web or X.")]
-TimeoutOpt = Annotated[
-    Optional[float], typer.Option("--timeout", help="Give up after this many silent seconds (GROK_TIMEOUT).")
-]
-ProxyOpt = Annotated[Optional[str], typer.Option("--proxy", help="Proxy URL (default: HTTPS_PROXY).")]
-
-
-@app.command()
-def ask(
-    ctx: typer.Context,
-    prompt: Annotated[Optional[list[str]], typer.Argument(help="The prompt; `-` reads stdin only.")] = None,
-    model: ModelOpt = None,
-    jsonl: JsonlOpt = False,
-    raw: RawOpt = False,
-    prompt_file: PromptFileOpt = None,
-    no_reasoning: NoReasoningOpt = False,
-    private: PrivateOpt = False,
-    no_search: NoSearchOpt = False,
-    timeout: TimeoutOpt = None,
-    proxy: ProxyOpt = None,
-) -> None:
-    """Ask Grok: the answer streams to stdout, reasoning and status to stderr.
-
-    \b
-    Piped stdin is put before the prompt:
-      cat error.log | grok ask "What went wrong?"
-    """
-    from grok_cli.cli.chat import ChatOptions, run_ask
-    from grok_cli.cli.runner import run_command
-
-    st = state(ctx)
-
-    def body() -> int:
-        opts = ChatOptions.build(
-            jsonl=jsonl,
-            raw=raw,
-            words=list(prompt or []),
-            model=model,
-            prompt_file=prompt_file,
-            show_reasoning=not no_reasoning,
-            private=private,
-            search=not no_search,
-            timeout=timeout,
-            proxy=proxy,
-        )
-        return run_ask(st.io, opts)
-
-    run_command(st.io, st.debug, body)
+_register()
 
 
 def run() -> None:

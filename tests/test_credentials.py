@@ -1,0 +1,44 @@
+import pytest
+
+from grok_cli.auth.credentials import Credentials, parse_cookie_text
+from grok_cli.errors import AuthError
+
+TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzZXNzaW9uX2lkIjoiVU5JUVVFIn0.sig"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"sso={TOKEN}; sso-rw={TOKEN}; cf_clearance=cf1; _ga=junk",
+        f"Cookie: sso={TOKEN}; cf_clearance=cf1",
+        f"sso={TOKEN};cf_clearance=cf1\n",
+    ],
+)
+def test_cookie_headers_as_copied_from_devtools(text):
+    c = parse_cookie_text(text, source="stdin")
+    assert c.cookie_names == ["cf_clearance", "sso", "sso-rw"]
+    assert c.cookie_header() == f"sso={TOKEN}; sso-rw={TOKEN}; cf_clearance=cf1"
+
+
+def test_a_bare_token_is_the_sso_cookie():
+    c = parse_cookie_text(TOKEN, source="stdin")
+    assert c.cookie_header() == f"sso={TOKEN}; sso-rw={TOKEN}"
+
+
+def test_missing_sso_is_an_auth_error():
+    with pytest.raises(AuthError):
+        parse_cookie_text("cf_clearance=x", source="stdin")
+
+
+def test_values_never_show_in_repr_or_str():
+    c = parse_cookie_text(f"sso={TOKEN}; cf_clearance=SECRETCF", source="stdin")
+    for shown in (repr(c), str(c), repr(c.cookies), f"{c}"):
+        assert TOKEN not in shown and "SECRETCF" not in shown
+
+
+def test_json_round_trip_stores_sso_once():
+    c = parse_cookie_text(f"sso={TOKEN}; cf_clearance=cf1", source="stdin").stamped()
+    text = c.to_json()
+    assert text.count(TOKEN) == 1
+    back = Credentials.from_json(text)
+    assert back.cookie_header() == c.cookie_header() and back.saved_at == c.saved_at
