@@ -1,0 +1,147 @@
+"""``python -m grok_cli.testing``: run the fake grok.com.
+
+Two forms:
+
+* ``python -m grok_cli.testing [--host H] [--port N] [--delay S] [--scenario NAME]`` serves in
+  the foreground after printing one shell-evaluable line (``GROK_BASE_URL=... GROK_ASSETS_URL=...
+  GROK_COOKIE='...'``) to stdout; SIGINT/SIGTERM stop it with exit status 0.
+* ``python -m grok_cli.testing run [--scenario NAME] -- CMD ARGS...`` runs CMD against a fresh
+  server (with a temporary GROK_HOME unless one is set) and exits with CMD's status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from .fake import FakeGrok
+from .scenarios import SCENARIOS, UnknownScenario, parse
+
+
+def _scenario(value: str) -> str:
+    try:
+        parse(value)
+    except UnknownScenario as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return value
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--delay", type=float, default=0.002, help="seconds between stream frames (default 0.002)")
+    parser.add_argument(
+        "--scenario",
+        type=_scenario,
+        default="short",
+        help=f"default scenario, NAME or NAME:PARAM (one of: {', '.join(SCENARIOS)})",
+    )
+    parser.add_argument("--strict-statsig", action="store_true", help="accept only computed, fresh x-statsig-id values")
+
+
+def _env_line(srv: FakeGrok) -> str:
+    return " ".join(f"{key}={shlex.quote(value)}" for key, value in srv.env().items())
+
+
+def serve(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m grok_cli.testing", description="Run the fake grok.com server.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="web origin port (0 = any free port)")
+    parser.add_argument("--assets-port", type=int, default=0, help="assets origin port (0 = any)")
+    _common(parser)
+    args = parser.parse_args(argv)
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    srv = FakeGrok(
+        delay=args.delay,
+        scenario=args.scenario,
+        strict_statsig=args.strict_statsig,
+        host=args.host,
+        port=args.port,
+        assets_port=args.assets_port,
+    )
+    try:
+        srv.start()
+    except OSError as e:
+        sys.stderr.write(f"fake grok: cannot listen on {args.host}:{args.port}: {e.strerror or e}\n")
+        return 1
+    line = _env_line(srv)
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+    sys.stderr.write(f"fake grok.com serving at {srv.url} (assets {srv.assets_url}); Ctrl-C to stop\n")
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        srv.stop()
+    return 0
+
+
+def run(argv: Sequence[str]) -> int:
+    argv = list(argv)
+    parser = argparse.ArgumentParser(
+        prog="python -m grok_cli.testing run",
+        description="Run CMD with GROK_BASE_URL, GROK_ASSETS_URL and GROK_COOKIE pointing at a fresh fake server.",
+    )
+    _common(parser)
+    if "--" in argv:
+        cut = argv.index("--")
+        args = parser.parse_args(argv[:cut])
+        command = argv[cut + 1 :]
+    else:
+        parser.add_argument("command", nargs=argparse.REMAINDER)
+        args = parser.parse_args(argv)
+        command = args.command
+    if not command:
+        parser.error("missing command: python -m grok_cli.testing run [--scenario NAME] -- CMD ARGS...")
+
+    home = None if os.environ.get("GROK_HOME") else tempfile.mkdtemp(prefix="grok-fake-home-")
+    with FakeGrok(delay=args.delay, scenario=args.scenario, strict_statsig=args.strict_statsig) as srv:
+        env = {**os.environ, **srv.env()}
+        if home is not None:
+            env["GROK_HOME"] = home
+        try:
+            try:
+                child = subprocess.Popen(command, env=env)
+            except FileNotFoundError:
+                sys.stderr.write(f"fake grok: command not found: {command[0]}\n")
+                return 127
+            except PermissionError:
+                sys.stderr.write(f"fake grok: permission denied: {command[0]}\n")
+                return 126
+            # Ctrl-C reaches the child through the terminal's process group; SIGTERM is passed on.
+            signal.signal(signal.SIGTERM, lambda signum, frame: child.send_signal(signal.SIGTERM))
+            while True:
+                try:
+                    code = child.wait()
+                    break
+                except KeyboardInterrupt:
+                    continue
+        finally:
+            if home is not None:
+                shutil.rmtree(home, ignore_errors=True)
+    return code if code >= 0 else 128 - code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["run"]:
+        return run(argv[1:])
+    return serve(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

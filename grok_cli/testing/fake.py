@@ -1,0 +1,228 @@
+"""``FakeGrok``: the fake grok.com running in a background thread, and its test-facing API.
+
+The server runs on its own event loop in a daemon thread so that code under test may call
+``asyncio.run()`` freely (library-notes §8). Start/stop take a few milliseconds; stop cancels
+handlers still streaming (e.g. the ``stall`` scenario) after 0.2 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from types import TracebackType
+from aiohttp import web
+
+from . import scenarios as sc
+from .server import Recorded, Server
+from .state import DEFAULT_CF_CLEARANCE, DEFAULT_QUOTA, DEFAULT_SSO, DEFAULT_USER_ID, Conversation
+
+__all__ = ["FakeGrok"]
+
+
+class FakeGrok:
+    """A fake grok.com (web origin), assets.grok.com and "another host", on three local ports.
+
+    >>> with FakeGrok(delay=0.0) as srv:          # doctest: +SKIP
+    ...     env = srv.env()                       # GROK_BASE_URL, GROK_ASSETS_URL, GROK_COOKIE
+    """
+
+    def __init__(
+        self,
+        *,
+        delay: float = 0.002,
+        scenario: str = "short",
+        strict_statsig: bool = False,
+        upload_limit: int = 10 * 1024 * 1024,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        assets_port: int = 0,
+        other_port: int = 0,
+    ) -> None:
+        sc.parse(scenario)  # fail early on a typo
+        self._server = Server(delay=delay, scenario=scenario, strict_statsig=strict_statsig, upload_limit=upload_limit)
+        self._host = host
+        self._ports = (port, assets_port, other_port)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runners: list[web.AppRunner] = []
+        self._bound: list[int] = []
+        self.sso = DEFAULT_SSO
+        self.cf_clearance = DEFAULT_CF_CLEARANCE
+        self.user_id = DEFAULT_USER_ID
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> FakeGrok:
+        if self._thread is not None:
+            raise RuntimeError("FakeGrok already started")
+        self._bound = []
+        loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def serve() -> None:
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self._bind())
+            except BaseException as e:  # reported to start()'s caller
+                failure.append(e)
+                ready.set()
+                loop.run_until_complete(self._cleanup())
+                loop.close()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self._cleanup())
+            loop.close()
+
+        self._loop = loop
+        self._thread = threading.Thread(target=serve, name="FakeGrok", daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        if failure:
+            self._thread.join(5)
+            self._thread = None
+            raise failure[0]
+        return self
+
+    async def _bind(self) -> None:
+        self._server.open()
+        apps = [self._server.web_app(), self._server.assets_app(), self._server.other_app()]
+        for app, port in zip(apps, self._ports, strict=True):
+            # shutdown_timeout: don't wait for a stalled stream to finish on stop().
+            runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2, handle_signals=False)
+            await runner.setup()
+            self._runners.append(runner)
+            site = web.TCPSite(runner, self._host, port)
+            await site.start()
+            self._bound.append(runner.addresses[0][1])  # the port actually bound (port 0 = any)
+        self._server.other_url = self.other_url
+
+    async def _cleanup(self) -> None:
+        await self._server.close_streams()
+        await asyncio.gather(*(r.cleanup() for r in self._runners), return_exceptions=True)
+        self._runners.clear()
+
+    def stop(self) -> None:
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        self._thread = None
+        self._loop = None
+
+    def __enter__(self) -> FakeGrok:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- addresses and credentials ---------------------------------------------------------
+    def _origin(self, index: int) -> str:
+        if len(self._bound) <= index:
+            raise RuntimeError("FakeGrok is not started")
+        return f"http://{self._host}:{self._bound[index]}"
+
+    @property
+    def url(self) -> str:
+        """The web origin (stands for https://grok.com)."""
+        return self._origin(0)
+
+    @property
+    def assets_url(self) -> str:
+        """The assets origin (stands for https://assets.grok.com)."""
+        return self._origin(1)
+
+    @property
+    def other_url(self) -> str:
+        """A third origin standing for "some other host"; records requests too."""
+        return self._origin(2)
+
+    @property
+    def cookie(self) -> str:
+        """A valid Cookie header for the built-in session."""
+        return f"sso={self.sso}; sso-rw={self.sso}; cf_clearance={self.cf_clearance}"
+
+    def env(self) -> dict[str, str]:
+        """Environment for a subprocess pointed at this server."""
+        return {"GROK_BASE_URL": self.url, "GROK_ASSETS_URL": self.assets_url, "GROK_COOKIE": self.cookie}
+
+    # -- behaviour knobs -------------------------------------------------------------------
+    @property
+    def scenario(self) -> str:
+        """Scenario for requests whose prompt has no ``scenario:<name>`` token (e.g. "long:500")."""
+        return self._server.scenario
+
+    @scenario.setter
+    def scenario(self, value: str) -> None:
+        sc.parse(value)
+        self._server.scenario = value
+
+    @property
+    def delay(self) -> float:
+        return self._server.delay
+
+    @delay.setter
+    def delay(self, value: float) -> None:
+        self._server.delay = value
+
+    @property
+    def strict_statsig(self) -> bool:
+        return self._server.strict_statsig
+
+    @strict_statsig.setter
+    def strict_statsig(self, value: bool) -> None:
+        self._server.strict_statsig = value
+
+    @property
+    def upload_limit(self) -> int:
+        return self._server.upload_limit
+
+    @upload_limit.setter
+    def upload_limit(self, value: int) -> None:
+        self._server.upload_limit = value
+
+    @property
+    def quota(self) -> dict[str, tuple[int, int, int]]:
+        """Live mode -> (remaining, total, windowSizeSeconds); item assignment works too."""
+        return self._server.state.quota
+
+    @quota.setter
+    def quota(self, value: dict[str, tuple[int, int, int]]) -> None:
+        with self._server.state.lock:
+            self._server.state.quota.clear()
+            self._server.state.quota.update(DEFAULT_QUOTA)
+            self._server.state.quota.update(value)
+
+    def add_session(self, sso: str, email: str = "fake@example.com") -> None:
+        """Accept another sso token (same user for the same email)."""
+        self._server.state.add_session(sso, email)
+
+    def block_session(self, sso: str | None = None) -> None:
+        """Mark a session (default: the built-in one) as a banned account."""
+        with self._server.state.lock:
+            self._server.state.sessions[sso or self.sso].blocked = True
+
+    # -- observation -----------------------------------------------------------------------
+    @property
+    def requests(self) -> list[Recorded]:
+        """Every request received on any origin, in order (a snapshot)."""
+        return self._server.requests
+
+    def chat_requests(self) -> list[Recorded]:
+        """Only POST .../conversations/new and .../responses."""
+        return [r for r in self._server.requests if r.is_chat]
+
+    def clear_requests(self) -> None:
+        self._server.clear_requests()
+
+    @property
+    def conversations(self) -> dict[str, Conversation]:
+        """A deep copy of the conversation trees (soft-deleted ones included, flagged)."""
+        return self._server.state.snapshot()
+
+    def __repr__(self) -> str:
+        where = self.url if self._bound else "not started"
+        return f"<FakeGrok {where} scenario={self.scenario!r}>"
