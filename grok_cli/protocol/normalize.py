@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -42,8 +42,9 @@ _TOOL_ID = re.compile(r"<xai:tool_usage_card_id>\s*(.*?)\s*</xai:tool_usage_card
 _TOOL_ARGS = re.compile(r"<xai:tool_args>\s*(?:<!\[CDATA\[(.*?)\]\]>|(.*?))\s*</xai:tool_args>", re.S)
 
 
-def _dict(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+# Frames come from json.loads, so plain dict checks suffice (and cost far less than Mapping's).
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _str(value: Any) -> str:
@@ -59,7 +60,7 @@ def _parse_time(value: Any) -> datetime | None:
         return None
 
 
-def parse_tool_card(xml: str, card: Mapping[str, Any] | None = None) -> ToolCall:
+def parse_tool_card(xml: str, card: dict[str, Any] | None = None) -> ToolCall:
     """A ToolCall from the ``<xai:tool_usage_card>`` XML (and its structured twin, if sent)."""
     name_m, id_m, args_m = _TOOL_NAME.search(xml), _TOOL_ID.search(xml), _TOOL_ARGS.search(xml)
     raw_args = (args_m.group(1) if args_m and args_m.group(1) is not None else args_m.group(2)) if args_m else ""
@@ -75,9 +76,9 @@ def parse_tool_card(xml: str, card: Mapping[str, Any] | None = None) -> ToolCall
     if not name:
         # The structured card names its tool by key, e.g. {"codeExecution": {"args": ...}}.
         for key, value in card.items():
-            if key != "toolUsageCardId" and isinstance(value, Mapping):
+            if key != "toolUsageCardId" and isinstance(value, dict):
                 name = re.sub(r"(?<!^)([A-Z])", r"_\1", key).lower()
-                if not args and isinstance(value.get("args"), Mapping):
+                if not args and isinstance(value.get("args"), dict):
                     args = dict(value["args"])
                 break
     card_id = id_m.group(1) if id_m else _str(card.get("toolUsageCardId")) or None
@@ -121,23 +122,23 @@ class Normalizer:
     def started(self) -> bool:
         return bool(self.conversation_id or self._text or self.saw_reasoning or self.response_id)
 
-    def feed(self, frame: Mapping[str, Any]) -> list[Event]:
-        if not isinstance(frame, Mapping):
+    def feed(self, frame: dict[str, Any]) -> list[Event]:
+        if not isinstance(frame, dict):
             return []
         if "error" in frame and frame["error"]:
             raise classify_stream_error(frame["error"])
         result = frame.get("result")
-        if not isinstance(result, Mapping):
+        if not isinstance(result, dict):
             return []
         events: list[Event] = []
         conversation = result.get("conversation")
-        if isinstance(conversation, Mapping):
+        if isinstance(conversation, dict):
             events += self._on_conversation(conversation)
         title = result.get("title")
-        if isinstance(title, Mapping) and _str(title.get("newTitle")):
+        if isinstance(title, dict) and _str(title.get("newTitle")):
             self.title = title["newTitle"]
             events.append(Title(self.title))
-        payload = result.get("response") if isinstance(result.get("response"), Mapping) else result
+        payload = result.get("response") if isinstance(result.get("response"), dict) else result
         events += self._on_payload(payload)
         return events
 
@@ -178,7 +179,7 @@ class Normalizer:
         )
 
     # -- frames -------------------------------------------------------------------------------
-    def _on_conversation(self, conv: Mapping[str, Any]) -> list[Event]:
+    def _on_conversation(self, conv: dict[str, Any]) -> list[Event]:
         conv_id = _str(conv.get("conversationId"))
         if not conv_id:
             return []
@@ -186,12 +187,12 @@ class Normalizer:
         title = _str(conv.get("title"))
         return [Conversation(conv_id, None if title in ("", _PLACEHOLDER_TITLE) else title, self.model)]
 
-    def _on_payload(self, p: Mapping[str, Any]) -> list[Event]:
+    def _on_payload(self, p: dict[str, Any]) -> list[Event]:
         if p.get("error"):
             raise classify_stream_error(p["error"])
         events: list[Event] = []
         user = p.get("userResponse")
-        if isinstance(user, Mapping):
+        if isinstance(user, dict):
             self.user_response_id = _str(user.get("responseId")) or _str(p.get("responseId")) or None
             if self.user_response_id:
                 events.append(UserTurn(self.user_response_id))
@@ -203,19 +204,19 @@ class Normalizer:
         if isinstance(token, str) and token:
             events += self._on_token(token, p)
         for key in ("webSearchResults", "xSearchResults"):
-            if isinstance(p.get(key), Mapping):
+            if isinstance(p.get(key), dict):
                 events += self._on_search(key, p[key])
-        if isinstance(p.get("finalMetadata"), Mapping):
+        if isinstance(p.get("finalMetadata"), dict):
             events += self._on_final_metadata(p["finalMetadata"])
-        if isinstance(p.get("streamingImageGenerationResponse"), Mapping):
+        if isinstance(p.get("streamingImageGenerationResponse"), dict):
             events += self._on_image_chunk(p["streamingImageGenerationResponse"], "imageId")
-        if isinstance(p.get("cardAttachment"), Mapping):
+        if isinstance(p.get("cardAttachment"), dict):
             events += self._on_card(p["cardAttachment"].get("jsonData"))
-        if isinstance(p.get("modelResponse"), Mapping):
+        if isinstance(p.get("modelResponse"), dict):
             events += self._on_model_response(p["modelResponse"])
         return events
 
-    def _on_token(self, token: str, p: Mapping[str, Any]) -> list[Event]:
+    def _on_token(self, token: str, p: dict[str, Any]) -> list[Event]:
         tag = p.get("messageTag")
         if tag == "tool_usage_card" or self._tool_xml or token.lstrip().startswith("<xai:tool_usage_card"):
             return self._on_tool_xml(token, p.get("toolUsageCard"))
@@ -249,17 +250,17 @@ class Normalizer:
         if _TOOL_CARD_END not in self._tool_xml:
             return []
         xml, self._tool_xml = self._tool_xml, ""
-        call = parse_tool_card(xml, card if isinstance(card, Mapping) else None)
+        call = parse_tool_card(xml, card if isinstance(card, dict) else None)
         key = call.id or xml
         if key in self._tools_seen:
             return []
         self._tools_seen.add(key)
         return [ToolCall(call.name, call.args, call.id)]
 
-    def _on_search(self, key: str, block: Mapping[str, Any]) -> list[Event]:
+    def _on_search(self, key: str, block: dict[str, Any]) -> list[Event]:
         results = []
         for item in block.get("results") or []:
-            if not isinstance(item, Mapping):
+            if not isinstance(item, dict):
                 continue
             if key == "webSearchResults":
                 url, title = _str(item.get("url")), _str(item.get("title"))
@@ -273,9 +274,9 @@ class Normalizer:
                 results.append(SearchResult(url=url, title=title, preview=preview))
         return [SearchResults(tuple(results))] if results else []
 
-    def _on_final_metadata(self, meta: Mapping[str, Any]) -> list[Event]:
+    def _on_final_metadata(self, meta: dict[str, Any]) -> list[Event]:
         labels = [
-            _str(s.get("label")) for s in meta.get("followUpSuggestions") or [] if isinstance(s, Mapping)
+            _str(s.get("label")) for s in meta.get("followUpSuggestions") or [] if isinstance(s, dict)
         ]
         labels = [label for label in labels if label]
         return [Suggestions(tuple(labels))] if labels else []
@@ -285,7 +286,7 @@ class Normalizer:
             return url
         return f"{self._assets_url}/{url.lstrip('/')}"
 
-    def _on_image_chunk(self, chunk: Mapping[str, Any], id_key: str) -> list[Event]:
+    def _on_image_chunk(self, chunk: dict[str, Any], id_key: str) -> list[Event]:
         url = _str(chunk.get("imageUrl"))
         image_id = _str(chunk.get(id_key)) or _str(chunk.get("imageId")) or url
         if not url or not image_id:
@@ -310,11 +311,11 @@ class Normalizer:
         except ValueError:
             return []
         chunk = _dict(card).get("image_chunk")
-        if isinstance(chunk, Mapping):
+        if isinstance(chunk, dict):
             return self._on_image_chunk(chunk, "imageUuid")
         return []
 
-    def _on_model_response(self, mr: Mapping[str, Any]) -> list[Event]:
+    def _on_model_response(self, mr: dict[str, Any]) -> list[Event]:
         if mr.get("error"):
             raise classify_stream_error(mr["error"])
         if isinstance(mr.get("streamErrors"), list):

@@ -38,6 +38,8 @@ class RenderFilter:
         self._pending = ""
 
     def feed(self, text: str) -> str:
+        if not self._pending and "<" not in text:
+            return text  # the common case, once per token
         data = self._pending + text
         out: list[str] = []
         while True:
