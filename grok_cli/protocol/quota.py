@@ -84,7 +84,7 @@ def duration(seconds: float) -> str:
     if seconds < 90:
         return f"{seconds:.0f} s"
     minutes = seconds / 60
-    if minutes < 90:
+    if minutes < 59.5:
         return f"{minutes:.0f} min"
     hours = minutes / 60
     if hours < 48:
