@@ -118,10 +118,8 @@ def _offered(item: Any) -> Offered | None:
         return None
     availability = item.get("availability")
     availability = availability if isinstance(availability, Mapping) else {}
-    available = next(
-        (v for v in (availability.get("available"), item.get("available"), item.get("isAvailable")) if isinstance(v, bool)),
-        None,
-    )
+    flags = (availability.get("available"), item.get("available"), item.get("isAvailable"))
+    available = next((v for v in flags if isinstance(v, bool)), None)
     tier = tier_name(
         availability.get("minimumSubscriptionTier") or item.get("minimumSubscriptionTier") or item.get("tier")
     )

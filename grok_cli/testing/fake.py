@@ -201,8 +201,8 @@ class FakeGrok:
 
     @property
     def modes(self) -> list[dict[str, Any]]:
-        """The modes /rest/modes lists; a chat with any other ``modeId`` gets grok.com's
-        unknown-mode reply. Assign a list to offer new modes (copied; ``grok_cli.testing.MODES`` restores the default)."""
+        """The modes /rest/modes lists; a chat with any other ``modeId`` gets grok.com's unknown-mode
+        reply. Assign a list (it is copied) to offer other modes; ``testing.MODES`` is the default."""
         return self._server.state.mode_list()
 
     @modes.setter
