@@ -190,3 +190,20 @@ def test_terminal_table_marks_the_default_and_honours_no_color():
     plain = IO.for_test(tty=True, color=False)
     write_rich(plain, listed(), caption="")
     assert "\x1b" not in plain.stdout.getvalue() and "Fast (default)" in plain.stdout.getvalue()
+
+
+def test_a_person_is_told_where_the_list_comes_from_and_which_mode_is_the_default(tmp_path):
+    from grok_cli.cli.model_list import ListOptions, run_models
+
+    opts = ListOptions(as_json=False, refresh=False, quota=False, timeout=None, proxy=None)
+    io = IO.for_test(tty=True, environ={"GROK_HOME": str(tmp_path), "GROK_MODEL": "grok-4"})
+    assert run_models(io, opts) == 0
+    out = " ".join(io.stdout.getvalue().split())
+    assert "Default: auto (GROK_MODEL)." in out and "`grok models --refresh` asks grok.com" in out
+    save(settings(tmp_path), [Offered("fast")])
+    io = IO.for_test(tty=True, environ={"GROK_HOME": str(tmp_path)})
+    run_models(io, opts)
+    assert "Default: fast (built-in). Availability as grok.com said" in " ".join(io.stdout.getvalue().split())
+    piped = IO.for_test(tty=False, environ={"GROK_HOME": str(tmp_path)})
+    run_models(piped, opts)
+    assert piped.stderr.getvalue() == "" and "Default" not in piped.stdout.getvalue()

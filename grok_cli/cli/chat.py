@@ -79,11 +79,15 @@ async def stream_turn(io: IO, settings: Settings, opts: ChatOptions, request: Ch
                 async for event in events:
                     sink.on_event(event)
         except GrokError as e:
-            error = await client.explain_rate_limit(request.mode, e) if isinstance(e, RateLimitedError) else e
             if stream.started:
                 sink.on_event(stream.partial_done())
-            sink.on_event(Error(error.code, error.message, int(error.status)))
-            sink.close(error.status)
+            error = e
+            try:
+                if isinstance(e, RateLimitedError):
+                    error = await client.explain_rate_limit(request.mode, e)
+            finally:  # a Ctrl-C while asking about the quota must not skip closing the sink
+                sink.on_event(Error(error.code, error.message, int(error.status)))
+                sink.close(error.status)
             if error is not e:
                 raise error from e
             raise
