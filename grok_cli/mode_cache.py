@@ -11,7 +11,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from grok_cli.config import Settings
+from grok_cli.config import Settings, load_settings
+from grok_cli.errors import UsageError
 from grok_cli.protocol import models
 
 CACHE_NAME = "modes.json"
@@ -65,3 +66,15 @@ def choose_mode(settings: Settings) -> str:
     source = settings.sources.get("model", "flag")
     where = {"flag": None, "default": None, "file": "the config file"}.get(source, source.removeprefix("env "))
     return models.resolve(name, discovery.ids if discovery else (), where)
+
+
+def complete_model(incomplete: str) -> list[str]:
+    """Shell completion for -m: every id and alias, and the ids of the last discovery."""
+    import os
+
+    try:
+        discovery = load(load_settings({}, os.environ))
+    except UsageError:  # a broken config file must not break the shell's completion
+        discovery = None
+    names = models.all_names(discovery.ids if discovery else ())
+    return [name for name in names if name.startswith(incomplete)]

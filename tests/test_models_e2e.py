@@ -153,3 +153,15 @@ def test_rate_limited_ask_says_when_the_window_resets(grok, fake):
     assert "all 140 queries of its 2 h window are used; it resets in about 2 h" in error["message"]
     assert error["message"] in r.stderr and "another mode" in r.stderr
     assert [q.path for q in fake.requests][-1] == "/rest/rate-limits"
+
+
+def test_shell_completion_of_model_offers_aliases_and_discovered_ids(grok, fake):
+    def complete(word: str) -> list[str]:
+        env = {"_GROK_COMPLETE": "complete_bash", "COMP_WORDS": f"grok ask -m {word}", "COMP_CWORD": "3"}
+        return grok(env=env).stdout.split()
+
+    assert complete("grok-3-t") == ["grok-3-thinking"]
+    assert complete("grok-5") == []
+    fake.modes = [*MODES, NEW_MODE]
+    grok("models", "--refresh")
+    assert complete("grok-5") == ["grok-5-preview"]
