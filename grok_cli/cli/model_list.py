@@ -64,11 +64,14 @@ async def ask_grok(
     credentials = require_credentials(settings.dirs, io.environ, interactive=io.interactive)
     async with Client(settings, credentials, clock=io.monotonic) as client:
         if opts.refresh:
-            offered = await client.modes()
+            try:
+                offered = await client.modes()
+            except UsageError:  # a 404, which for this path means the endpoint moved
+                offered = []
             if not offered:
                 raise UpstreamError(
-                    "grok.com's list of modes was empty or unreadable; the previous list is kept.",
-                    "grok.com may have changed its answer: update grok-cli, or report it with --debug output.",
+                    "grok.com's list of modes was missing, empty or unreadable; the previous list is kept.",
+                    "grok.com may have changed this part of its API: update grok-cli; -m still takes the listed names.",
                 )
             discovery = mode_cache.save(settings, offered)
         if not opts.quota:
@@ -107,8 +110,9 @@ def _about(listed: Listed, settings: Settings) -> str:
     if listed.refreshed_at is None:
         source = "Built-in list: `grok models --refresh` asks grok.com what this account can use."
     else:
-        age = duration(max(0.0, time.time() - listed.refreshed_at))
-        source = f"Availability as grok.com said {age} ago (`grok models --refresh` to update)."
+        age = time.time() - listed.refreshed_at
+        when = "just now" if age < 60 else f"{duration(age)} ago"
+        source = f"Availability as grok.com said {when} (`grok models --refresh` to update)."
     if listed.default is None:
         return source
     origin = settings.sources.get("model", "default")
