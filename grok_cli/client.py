@@ -11,15 +11,22 @@ A ChatStream remembers what arrived, so after a failure or an interruption
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 
 from grok_cli.auth.credentials import Credentials
 from grok_cli.config import Settings
+from grok_cli.errors import GrokError, RateLimitedError
 from grok_cli.events import Conversation, Done, Event, RawFrame
+from grok_cli.protocol import quota as quotas
 from grok_cli.protocol.framing import LineSplitter, parse_line
+from grok_cli.protocol.models import MODES_PATH, Offered, parse_modes
 from grok_cli.protocol.normalize import Normalizer
 from grok_cli.protocol.payload import ChatRequest, chat_body
+
+# Explaining a rate limit is a courtesy: it must not hold up the exit for long.
+EXPLAIN_TIMEOUT = 5.0
 
 
 class ChatStream:
@@ -99,3 +106,20 @@ class Client:
 
     def chat(self, request: ChatRequest, *, raw: bool = False) -> ChatStream:
         return ChatStream(self.http, request, raw=raw, clock=self._clock, assets_url=self.settings.assets_url)
+
+    async def modes(self) -> list[Offered]:
+        """The modes grok.com offers this account (POST /rest/modes)."""
+        return parse_modes(await self.http.request_json("POST", MODES_PATH, {}))
+
+    async def quota(self, mode: str) -> quotas.Quota:
+        """What is left of ``mode``'s usage quota (POST /rest/rate-limits)."""
+        answer = await self.http.request_json("POST", quotas.RATE_LIMITS_PATH, quotas.rate_limits_body(mode))
+        return quotas.parse_rate_limits(answer)
+
+    async def explain_rate_limit(self, mode: str, error: RateLimitedError) -> RateLimitedError:
+        """``error`` told with when ``mode``'s quota resets, if grok.com says; else ``error`` itself."""
+        try:
+            quota = await asyncio.wait_for(self.quota(mode), EXPLAIN_TIMEOUT)
+        except (GrokError, TimeoutError):
+            return error
+        return quotas.explain(error, mode, quota)

@@ -36,10 +36,12 @@ def server():
 
 @pytest.fixture
 def fake(server):
+    from grok_cli.testing import MODES
     from grok_cli.testing.state import DEFAULT_QUOTA
 
     server.scenario = "short"
     server.quota = dict(DEFAULT_QUOTA)  # the rate_limited scenario empties a quota
+    server.modes = MODES  # tests may offer extra modes
     server.clear_requests()
     yield server
 

@@ -1,5 +1,6 @@
-"""`grok --help`, `--version` and shell completion must not pay for heavy imports."""
+"""`grok --help`, `--version`, shell completion and `grok models` must not pay for heavy imports."""
 
+import os
 import subprocess
 import sys
 
@@ -18,10 +19,14 @@ print("HEAVY=" + ",".join(m for m in {heavy!r} if m in sys.modules), file=sys.st
 """
 
 
-@pytest.mark.parametrize("args", [["--help"], ["--version"], ["ask", "--help"]])
-def test_no_heavy_imports(args):
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["--version"], ["ask", "--help"], ["models", "--help"], ["models"], ["models", "--json"]],
+)
+def test_no_heavy_imports(args, tmp_path):
+    env = {**os.environ, "GROK_HOME": str(tmp_path)}  # `grok models` reads the cache dir
     err = subprocess.run(
         [sys.executable, "-c", PROBE.format(args=args, heavy=HEAVY)],
-        capture_output=True, text=True, check=True,
+        capture_output=True, text=True, check=True, env=env,
     ).stderr
     assert "HEAVY=\n" in err, f"grok {' '.join(args)} imported heavy modules: {err}"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from grok_cli.cli.prompt import compose_prompt
 from grok_cli.config import Settings, load_settings
-from grok_cli.errors import ExitStatus, GrokError, UsageError
+from grok_cli.errors import ExitStatus, GrokError, RateLimitedError, UsageError
 from grok_cli.events import Error
 from grok_cli.io import IO
-from grok_cli.protocol import models
+from grok_cli.mode_cache import choose_mode
 from grok_cli.protocol.payload import ChatRequest
 from grok_cli.sinks.base import Sink
 
@@ -58,7 +58,7 @@ def run_ask(io: IO, opts: ChatOptions) -> int:
     from grok_cli.cli.runner import run_async
 
     settings = settings_for(io, opts)
-    mode = models.resolve(settings.model or models.DEFAULT_MODE)
+    mode = choose_mode(settings)
     prompt = compose_prompt(io, opts.words, opts.prompt_file)
     request = ChatRequest(prompt=prompt, mode=mode, temporary=opts.private, disable_search=not opts.search)
     return run_async(lambda: stream_turn(io, settings, opts, request))
@@ -81,8 +81,15 @@ async def stream_turn(io: IO, settings: Settings, opts: ChatOptions, request: Ch
         except GrokError as e:
             if stream.started:
                 sink.on_event(stream.partial_done())
-            sink.on_event(Error(e.code, e.message, int(e.status)))
-            sink.close(e.status)
+            error = e
+            try:
+                if isinstance(e, RateLimitedError):
+                    error = await client.explain_rate_limit(request.mode, e)
+            finally:  # a Ctrl-C while asking about the quota must not skip closing the sink
+                sink.on_event(Error(error.code, error.message, int(error.status)))
+                sink.close(error.status)
+            if error is not e:
+                raise error from e
             raise
         except asyncio.CancelledError:
             if stream.started:

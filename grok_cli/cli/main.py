@@ -67,9 +67,10 @@ def main(
 
 def _register() -> None:
     """One module per command group; each adds itself here."""
-    from grok_cli.cli import ask
+    from grok_cli.cli import ask, models
 
     app.command()(ask.ask)
+    app.command()(models.models)
 
 
 _register()

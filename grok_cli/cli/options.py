@@ -7,9 +7,21 @@ from typing import Annotated, Optional
 
 import typer
 
+
+def _complete_model(incomplete: str) -> list[str]:
+    from grok_cli.mode_cache import complete_model
+
+    return complete_model(incomplete)
+
+
 ModelOpt = Annotated[
     Optional[str],
-    typer.Option("--model", "-m", help="Mode id or alias (`grok models`); default fast or GROK_MODEL."),
+    typer.Option(
+        "--model",
+        "-m",
+        help="Mode id or alias (`grok models`); default fast or GROK_MODEL.",
+        autocompletion=_complete_model,
+    ),
 ]
 JsonlOpt = Annotated[bool, typer.Option("--jsonl", help="Typed JSON Lines events on stdout.")]
 RawOpt = Annotated[bool, typer.Option("--raw", help="The upstream frames as received, one per line.")]

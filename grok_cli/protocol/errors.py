@@ -21,6 +21,7 @@ from grok_cli.errors import (
     UpstreamError,
     UsageError,
 )
+from grok_cli.protocol.quota import duration
 
 _CLOUDFLARE_MARKERS = ("just a moment", "_cf_chl_opt", "challenge-platform", "cf-chl-")
 CLOUDFLARE_HINT = (
@@ -59,10 +60,7 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
 def _wait_hint(seconds: float | None) -> str:
     if seconds is None:
         return "Wait a while before trying again; `grok models --quota` shows what is left."
-    if seconds < 90:
-        return f"Try again in {seconds:.0f} s."
-    minutes = seconds / 60
-    return f"Try again in about {minutes:.0f} min." if minutes < 90 else f"Try again in about {minutes / 60:.1f} h."
+    return f"Try again in {'about ' if seconds >= 90 else ''}{duration(seconds)}."
 
 
 def rate_limited(message: str, retry_after: float | None) -> RateLimitedError:

@@ -7,7 +7,9 @@ the one place to edit when grok.com adds, renames or retires a mode.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from grok_cli.errors import UsageError
 
@@ -43,8 +45,11 @@ def all_names(extra_ids: tuple[str, ...] = ()) -> list[str]:
     return names + [i for i in extra_ids if i not in names]
 
 
-def resolve(name: str, discovered: tuple[str, ...] = ()) -> str:
-    """The mode id for a mode id, an alias, or an id grok.com reported; else a usage error."""
+def resolve(name: str, discovered: tuple[str, ...] = (), where: str | None = None) -> str:
+    """The mode id for a mode id, an alias, or an id grok.com reported; else a usage error.
+
+    ``where`` names the setting the name came from when it was not typed on this command line.
+    """
     wanted = name.strip().lower()
     for mode in CATALOG:
         if wanted == mode.id or wanted in mode.aliases:
@@ -53,4 +58,136 @@ def resolve(name: str, discovered: tuple[str, ...] = ()) -> str:
         return name
     close = difflib.get_close_matches(wanted, all_names(discovered), n=3, cutoff=0.5)
     hint = f"Did you mean {', '.join(close)}? " if close else ""
-    raise UsageError(f"Unknown model {name!r}.", f"{hint}`grok models` lists the models and aliases.")
+    origin = f" (set in {where})" if where else ""
+    raise UsageError(f"Unknown model {name!r}{origin}.", f"{hint}`grok models` lists the models and aliases.")
+
+
+# -- discovery: what POST /rest/modes says the account can use (§6) ------------------------------
+MODES_PATH = "/rest/modes"
+# The response's shape is only partly known, so every field has fallbacks and anything
+# unreadable is skipped rather than trusted.
+_TIER_NAMES = {
+    "free": "free",
+    "basic": "free",
+    "x_basic": "free",
+    "super_grok": "supergrok",
+    "supergrok": "supergrok",
+    "grok_pro": "supergrok",
+    "x_premium": "supergrok",
+    "x_premium_plus": "supergrok",
+    "super_grok_heavy": "heavy",
+    "super_grok_pro": "heavy",
+    "heavy": "heavy",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Offered:
+    """One mode as grok.com listed it; None where it said nothing readable."""
+
+    id: str
+    name: str | None = None
+    description: str | None = None
+    available: bool | None = None
+    tier: str | None = None
+
+
+def tier_name(raw: object) -> str | None:
+    """``SUBSCRIPTION_TIER_SUPER_GROK`` or ``SUPER_GROK`` -> ``supergrok``; unknown tiers kept readable."""
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    key = raw.strip().lower().removeprefix("subscription_tier_").replace("-", "_")
+    return _TIER_NAMES.get(key, key.replace("_", "-"))
+
+
+def _text(obj: Mapping[str, Any], *keys: str) -> str | None:
+    for key in keys:
+        value = obj.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def _offered(item: Any) -> Offered | None:
+    if isinstance(item, str):
+        return Offered(item.strip()) if item.strip() else None
+    if not isinstance(item, Mapping):
+        return None
+    mode_id = _text(item, "id", "modeId", "mode_id", "mode")
+    if mode_id is None:
+        return None
+    availability = item.get("availability")
+    availability = availability if isinstance(availability, Mapping) else {}
+    flags = (availability.get("available"), item.get("available"), item.get("isAvailable"))
+    available = next((v for v in flags if isinstance(v, bool)), None)
+    tier = tier_name(
+        availability.get("minimumSubscriptionTier") or item.get("minimumSubscriptionTier") or item.get("tier")
+    )
+    return Offered(
+        id=mode_id,
+        name=_text(item, "displayName", "name", "title"),
+        description=_text(item, "summary", "description", "subtitle"),
+        available=available,
+        tier=tier,
+    )
+
+
+def parse_modes(data: Any) -> list[Offered]:
+    """The modes in a /rest/modes answer: ``{"modes": [...]}``, another list-valued key, or a bare list."""
+    items: Any = data
+    if isinstance(data, Mapping):
+        items = next(
+            (data[k] for k in ("modes", "availableModes", "items", "data") if isinstance(data.get(k), list)), []
+        )
+    if not isinstance(items, list):
+        return []
+    seen: set[str] = set()
+    out: list[Offered] = []
+    for item in items:
+        mode = _offered(item)
+        if mode is not None and mode.id not in seen:
+            seen.add(mode.id)
+            out.append(mode)
+    return out
+
+
+# -- what `grok models` lists -------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Listing:
+    id: str
+    name: str
+    description: str
+    aliases: tuple[str, ...]
+    tier: str | None
+    available: bool | None  # None: not known (no discovery yet, or grok.com did not say)
+
+
+def merge(offered: Sequence[Offered] | None) -> list[Listing]:
+    """The catalog updated by the last discovery, then the modes only grok.com knows about.
+
+    grok.com's names and tiers win (it renames modes); the catalog's descriptions stay, as
+    they say what a mode means here (e.g. where reasoning goes). A catalog mode missing from
+    a discovery is listed as unavailable: grok.com no longer offers it to this account.
+    """
+    by_id = {o.id: o for o in offered or ()}
+    rows: list[Listing] = []
+    for mode in CATALOG:
+        seen = by_id.pop(mode.id, None)
+        if seen is None:
+            available = None if offered is None else False
+            rows.append(Listing(mode.id, mode.name, mode.description, mode.aliases, mode.tier, available))
+            continue
+        rows.append(
+            Listing(
+                mode.id,
+                seen.name or mode.name,
+                mode.description,
+                mode.aliases,
+                seen.tier or mode.tier,
+                True if seen.available is None else seen.available,
+            )
+        )
+    for o in by_id.values():
+        available = True if o.available is None else o.available
+        rows.append(Listing(o.id, o.name or o.id, o.description or "", (), o.tier, available))
+    return rows

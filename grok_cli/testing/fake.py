@@ -8,8 +8,11 @@ handlers still streaming (e.g. the ``stall`` scenario) after 0.2 s.
 from __future__ import annotations
 
 import asyncio
+import copy
 import threading
 from types import TracebackType
+from typing import Any
+
 from aiohttp import web
 
 from . import scenarios as sc
@@ -195,6 +198,17 @@ class FakeGrok:
             self._server.state.quota.clear()
             self._server.state.quota.update(DEFAULT_QUOTA)
             self._server.state.quota.update(value)
+
+    @property
+    def modes(self) -> list[dict[str, Any]]:
+        """The modes /rest/modes lists; a chat with any other ``modeId`` gets grok.com's unknown-mode
+        reply. Assign a list (it is copied) to offer other modes; ``testing.MODES`` is the default."""
+        return self._server.state.mode_list()
+
+    @modes.setter
+    def modes(self, value: list[dict[str, Any]]) -> None:
+        with self._server.state.lock:
+            self._server.state.modes = copy.deepcopy(value)
 
     def add_session(self, sso: str, email: str = "fake@example.com") -> None:
         """Accept another sso token (same user for the same email)."""

@@ -38,12 +38,11 @@ from .pages import challenge_headers, challenge_page, home_page, sign_in_page
 from .state import DEFAULT_CF_CLEARANCE, Asset, Conversation, Session, State, StoredResponse, Upload, make_sso
 from .statsig import Verdict, classify
 
-__all__ = ["KNOWN_MODES", "Recorded", "Server"]
+__all__ = ["Recorded", "Server"]
 
 Json = dict[str, Any]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-KNOWN_MODES = frozenset(m["id"] for m in f.MODES)
 # 2025/2026-03 bodies carry modelMode instead of modeId (§6); map the ones grok.com understood.
 _MODEL_MODES = {
     "MODEL_MODE_FAST": "fast",
@@ -383,12 +382,12 @@ class Server:
         return _ok(self._user(request[SESSION]))
 
     async def modes(self, request: web.Request) -> web.Response:
-        return _ok({"modes": f.MODES})
+        return _ok({"modes": self.state.mode_list()})
 
     async def rate_limits(self, request: web.Request) -> web.Response:
         body = request[JSON] if isinstance(request[JSON], dict) else {}
         name = body.get("modelName")
-        if name in KNOWN_MODES:
+        if self.state.knows_mode(name):
             mode = str(name)
         else:  # 2025 shape: requestKind + a model name
             mode = {"REASONING": "expert", "DEEPSEARCH": "expert"}.get(str(body.get("requestKind")), "fast")
@@ -411,11 +410,10 @@ class Server:
     async def chat_follow_up(self, request: web.Request) -> web.StreamResponse:
         return await self._chat(request, request.match_info["cid"])
 
-    @staticmethod
-    def _mode(body: Json) -> tuple[str, bool]:
+    def _mode(self, body: Json) -> tuple[str, bool]:
         if "modeId" in body:
             mode = body["modeId"]
-            return (mode, True) if mode in KNOWN_MODES else (str(mode), False)
+            return (mode, True) if self.state.knows_mode(mode) else (str(mode), False)
         if "modelMode" in body:
             model_mode = str(body["modelMode"])
             return (_MODEL_MODES[model_mode], True) if model_mode in _MODEL_MODES else (model_mode, False)

@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from .frames import conversation_object
+from .frames import MODES, conversation_object
 
 __all__ = [
     "DEFAULT_CF_CLEARANCE",
@@ -142,6 +142,7 @@ class State:
         self.users_by_email: dict[str, str] = {DEFAULT_EMAIL: DEFAULT_USER_ID}
         self.conversations: dict[str, Conversation] = {}
         self.quota: dict[str, tuple[int, int, int]] = dict(DEFAULT_QUOTA)
+        self.modes: list[Json] = copy.deepcopy(MODES)  # what /rest/modes lists and chat accepts
         self.uploads: dict[str, Upload] = {}
         self.assets: dict[str, Asset] = {}
         # Per (conversation-or-"new", prompt): how many chat requests, and which statsig values,
@@ -183,6 +184,15 @@ class State:
     def snapshot(self) -> dict[str, Conversation]:
         with self.lock:
             return copy.deepcopy(self.conversations)
+
+    # -- modes -----------------------------------------------------------------------------
+    def mode_list(self) -> list[Json]:
+        with self.lock:
+            return copy.deepcopy(self.modes)
+
+    def knows_mode(self, mode_id: object) -> bool:
+        with self.lock:
+            return any(m.get("id") == mode_id for m in self.modes)
 
     # -- quota -----------------------------------------------------------------------------
     def quota_for(self, mode: str) -> tuple[int, int, int]:
