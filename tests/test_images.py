@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -183,8 +184,11 @@ def test_an_image_listed_again_by_url_is_reported_once():
 
 def test_a_moderated_image_is_not_revived_by_the_final_lists():
     card = json.dumps({"image_chunk": {"imageUuid": "m", "imageUrl": "u/m.jpg", "progress": 100, "moderated": True}})
-    final = {"modelResponse": {"responseId": "a", "message": "m", "generatedImageUrls": ["u/m.jpg"], "cardAttachmentsJson": [card]}}
-    events = feed([legacy(imageId="m", imageUrl="u/m.jpg", progress=100, moderated=True), {"result": {"response": final}}])
+    final = {
+        "modelResponse": {"responseId": "a", "message": "m", "generatedImageUrls": ["u/m.jpg"], "cardAttachmentsJson": [card]}
+    }
+    moderated = legacy(imageId="m", imageUrl="u/m.jpg", progress=100, moderated=True)
+    events = feed([moderated, {"result": {"response": final}}])
     assert not [e for e in events if isinstance(e, Image)]
     assert ImageProgress("m", "https://assets.example/u/m.jpg", 100, True) in events
 
@@ -222,6 +226,17 @@ def test_live_progress_on_a_terminal_redraws_in_place_and_prints_paths_at_the_en
     err = io.stderr.getvalue()
     assert "\x1b[2F" in err and "[##########..........]  50%" in err and "Image 2 saved: /out/two.jpg" in err
     assert io.stdout.getvalue() == "/out/one.jpg\n/out/two.jpg\n"
+
+
+def test_live_lines_never_wrap():
+    io = IO.for_test(tty=True)
+    sink = ImagesSink(io)
+    long_path = "/out/" + "x" * 200 + ".jpg"
+    sink.on_event(Image("one", "https://a/one", long_path))
+    sink.close(ExitStatus.OK)
+    lines = re.sub(r"\x1b\[\d*[A-Z]", "", io.stderr.getvalue()).splitlines()
+    assert lines and all(len(line) < 80 for line in lines)
+    assert io.stdout.getvalue() == long_path + "\n"
 
 
 def test_an_answer_without_images_shows_its_words_on_stderr():

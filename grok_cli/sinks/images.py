@@ -7,6 +7,7 @@ On a terminal stderr shows one live line per image; otherwise one line per finis
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from grok_cli.errors import ExitStatus
@@ -38,6 +39,13 @@ class ImagesSink:
         self._printed = 0  # how many leading slots are settled and, if saved, on stdout
         self._drawn = 0  # live lines currently on the screen
         self._text: list[str] = []
+        self._width = self._terminal_width() if self.live else 0
+
+    def _terminal_width(self) -> int:
+        try:
+            return os.get_terminal_size(self.io.stderr.fileno()).columns
+        except (AttributeError, OSError, ValueError):
+            return 80
 
     @property
     def saved(self) -> list[str]:
@@ -107,7 +115,10 @@ class ImagesSink:
         if not self.live or not self._slots:
             return
         up = f"\x1b[{self._drawn}F" if self._drawn else ""
-        lines = "".join(f"\x1b[2K{self.style.dim(neutralize(self._describe(s)))}\n" for s in self._slots.values())
+        # A line wider than the terminal would wrap, and moving up would no longer reach the top.
+        lines = "".join(
+            f"\x1b[2K{self.style.dim(neutralize(self._describe(s))[: self._width - 1])}\n" for s in self._slots.values()
+        )
         self.io.stderr.write(up + lines)
         self.io.stderr.flush()
         self._drawn = len(self._slots)

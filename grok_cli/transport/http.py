@@ -223,7 +223,7 @@ class GrokHTTP:
         conf = urlsplit(self.base_url)
         return f"{conf.scheme}://{conf.netloc}"
 
-    async def _bare_session(self) -> AsyncSession:
+    def _bare_session(self) -> AsyncSession:
         if self._bare is None:
             self._bare = self._new_session()
         return self._bare
@@ -249,7 +249,7 @@ class GrokHTTP:
                 "sec-fetch-site": "same-origin" if origin == self._web_origin() else "same-site",
             }
         else:
-            session = await self._bare_session()
+            session = self._bare_session()
             headers = {"user-agent": self.user_agent, "accept": _IMAGE_ACCEPT}
         last: GrokError | None = None
         for attempt in range(MAX_ATTEMPTS):
