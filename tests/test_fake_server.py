@@ -990,3 +990,14 @@ def test_cli_serve_prints_env_line_and_stops_on_signal():
     p.stdout.readline()
     p.send_signal(signal.SIGTERM)
     assert p.wait(10) == 0 and "Traceback" not in p.stderr.read()
+
+
+def test_image_variants_png_and_missing(srv, api):
+    frames = api.new("scenario:images_cards:png,missing", imageGenerationCount=2).frames
+    chunks = [json.loads(c)["image_chunk"] for c in model_response(frames)["cardAttachmentsJson"]]
+    finals = [c["imageUrl"] for c in chunks]
+    assert all(u.endswith("/image.png") for u in finals)
+    assert call(srv.assets_url, "GET", "/" + finals[0], cookie=srv.cookie).status == 404
+    second = call(srv.assets_url, "GET", "/" + finals[1], cookie=srv.cookie)
+    assert second.status == 200 and second.headers["Content-Type"] == "image/png" and second.body[:4] == b"\x89PNG"
+    assert api.new("scenario:images_legacy:sepia").status == 400

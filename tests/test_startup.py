@@ -21,7 +21,10 @@ print("HEAVY=" + ",".join(m for m in {heavy!r} if m in sys.modules), file=sys.st
 
 @pytest.mark.parametrize(
     "args",
-    [["--help"], ["--version"], ["ask", "--help"], ["models", "--help"], ["models"], ["models", "--json"]],
+    [
+        ["--help"], ["--version"], ["ask", "--help"], ["images", "--help"],
+        ["models", "--help"], ["models"], ["models", "--json"],
+    ],
 )
 def test_no_heavy_imports(args, tmp_path):
     env = {**os.environ, "GROK_HOME": str(tmp_path)}  # `grok models` reads the cache dir

@@ -16,6 +16,7 @@ from grok_cli.cli.options import (
     PromptFileOpt,
     ProxyOpt,
     RawOpt,
+    SaveImagesOpt,
     TimeoutOpt,
 )
 
@@ -30,6 +31,7 @@ def ask(
     no_reasoning: NoReasoningOpt = False,
     private: PrivateOpt = False,
     no_search: NoSearchOpt = False,
+    save_images: SaveImagesOpt = None,
     timeout: TimeoutOpt = None,
     proxy: ProxyOpt = None,
 ) -> None:
@@ -54,6 +56,7 @@ def ask(
             show_reasoning=not no_reasoning,
             private=private,
             search=not no_search,
+            save_images=save_images,
             timeout=timeout,
             proxy=proxy,
         )

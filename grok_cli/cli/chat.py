@@ -5,15 +5,19 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grok_cli.cli.prompt import compose_prompt
 from grok_cli.config import Settings, load_settings
 from grok_cli.errors import ExitStatus, GrokError, RateLimitedError, UsageError
-from grok_cli.events import Error
+from grok_cli.events import Error, Image
 from grok_cli.io import IO
 from grok_cli.mode_cache import choose_mode
 from grok_cli.protocol.payload import ChatRequest
 from grok_cli.sinks.base import Sink
+
+if TYPE_CHECKING:
+    from grok_cli.images import ImageSaver
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class ChatOptions:
     search: bool
     timeout: float | None
     proxy: str | None
+    save_images: Path | None = None  # --save-images DIR
 
     @classmethod
     def build(cls, *, jsonl: bool, raw: bool, **kwargs) -> ChatOptions:
@@ -64,19 +69,48 @@ def run_ask(io: IO, opts: ChatOptions) -> int:
     return run_async(lambda: stream_turn(io, settings, opts, request))
 
 
-async def stream_turn(io: IO, settings: Settings, opts: ChatOptions, request: ChatRequest) -> int:
+def image_saver(io: IO, opts: ChatOptions, request: ChatRequest) -> ImageSaver | None:
+    """The saver for ``--save-images DIR``; failures are reported on stderr as they happen."""
+    if opts.save_images is None:
+        return None
+    from grok_cli.images import ImageSaver, report_to_stderr
+
+    return ImageSaver(opts.save_images, name_hint=request.prompt, force=False, on_failure=report_to_stderr(io))
+
+
+def _fail(sink: Sink, error: GrokError) -> None:
+    sink.on_event(Error(error.code, error.message, int(error.status)))
+    sink.close(error.status)
+
+
+async def stream_turn(
+    io: IO,
+    settings: Settings,
+    opts: ChatOptions,
+    request: ChatRequest,
+    *,
+    sink: Sink | None = None,
+    saver: ImageSaver | None = None,
+) -> int:
+    """Stream one answer into ``sink`` (default: from the output flags). With a ``saver``,
+    every Image is downloaded before the sinks see it, so its ``path`` is known there."""
     import asyncio
 
     from grok_cli.auth.resolve import require_credentials
     from grok_cli.client import Client
 
+    saver = saver or image_saver(io, opts, request)
+    if saver is not None:
+        saver.prepare()
     credentials = require_credentials(settings.dirs, io.environ, interactive=io.interactive)
-    sink = select_sink(io, opts)
+    sink = sink or select_sink(io, opts)
     async with Client(settings, credentials, clock=io.monotonic) as client:
         stream = client.chat(request, raw=opts.output == "raw")
         try:
             async with contextlib.aclosing(stream.events()) as events:
                 async for event in events:
+                    if saver is not None and isinstance(event, Image):
+                        event = await saver.save(client.http, event)
                     sink.on_event(event)
         except GrokError as e:
             if stream.started:
@@ -86,8 +120,7 @@ async def stream_turn(io: IO, settings: Settings, opts: ChatOptions, request: Ch
                 if isinstance(e, RateLimitedError):
                     error = await client.explain_rate_limit(request.mode, e)
             finally:  # a Ctrl-C while asking about the quota must not skip closing the sink
-                sink.on_event(Error(error.code, error.message, int(error.status)))
-                sink.close(error.status)
+                _fail(sink, error)
             if error is not e:
                 raise error from e
             raise
@@ -96,5 +129,9 @@ async def stream_turn(io: IO, settings: Settings, opts: ChatOptions, request: Ch
                 sink.on_event(stream.partial_done())
             sink.close(ExitStatus.INTERRUPTED)
             raise
+    failure = saver.error() if saver is not None else None
+    if failure is not None:
+        _fail(sink, failure)
+        raise failure
     sink.close(ExitStatus.OK)
     return int(ExitStatus.OK)

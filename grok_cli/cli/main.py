@@ -22,6 +22,7 @@ Examples:
   grok ask "Explain CRDTs in two sentences"   answer on stdout, reasoning on stderr
   cat build.log | grok ask "Why did this fail?" | tee answer.md
   grok ask --jsonl -m expert "Plan a trip" | jq -r 'select(.type=="token").text'
+  grok images "a lighthouse at dawn" -n 4 -o pics    saved paths on stdout
 
 \b
 Exit codes: 0 ok, 1 internal, 2 usage, 3 auth, 4 blocked, 5 rate limited,
@@ -67,10 +68,11 @@ def main(
 
 def _register() -> None:
     """One module per command group; each adds itself here."""
-    from grok_cli.cli import ask, models
+    from grok_cli.cli import ask, images, models
 
     app.command()(ask.ask)
     app.command()(models.models)
+    app.command()(images.images)
 
 
 _register()

@@ -35,3 +35,7 @@ TimeoutOpt = Annotated[
     Optional[float], typer.Option("--timeout", help="Give up after this many silent seconds (GROK_TIMEOUT).")
 ]
 ProxyOpt = Annotated[Optional[str], typer.Option("--proxy", help="Proxy URL (default: HTTPS_PROXY).")]
+SaveImagesOpt = Annotated[
+    Optional[Path],
+    typer.Option("--save-images", file_okay=False, help="Save the answer's images into this directory."),
+]

@@ -282,9 +282,19 @@ class Normalizer:
         return [Suggestions(tuple(labels))] if labels else []
 
     def _absolute(self, url: str) -> str:
+        """Asset paths are relative to the assets origin; dot segments are resolved here so a
+        path such as ``../../x`` cannot climb out of it (it names ``<assets>/x``)."""
         if url.startswith(("http://", "https://")):
             return url
-        return f"{self._assets_url}/{url.lstrip('/')}"
+        path, sep, query = url.partition("?")
+        parts: list[str] = []
+        for part in path.replace("\\", "/").split("/"):
+            if part == "..":
+                if parts:
+                    parts.pop()
+            elif part not in ("", "."):
+                parts.append(part)
+        return f"{self._assets_url}/{'/'.join(parts)}{sep}{query}"
 
     def _on_image_chunk(self, chunk: dict[str, Any], id_key: str) -> list[Event]:
         url = _str(chunk.get("imageUrl"))
@@ -294,16 +304,23 @@ class Normalizer:
         progress = chunk.get("progress")
         progress = int(progress) if isinstance(progress, (int, float)) else 0
         moderated = bool(chunk.get("moderated"))
-        events: list[Event] = [ImageProgress(image_id, self._absolute(url), progress, moderated)]
-        if progress >= 100 and not moderated:
+        absolute = self._absolute(url)
+        events: list[Event] = [ImageProgress(image_id, absolute, progress, moderated)]
+        if progress >= 100 and moderated:
+            # The final lists (generatedImageUrls, cardAttachmentsJson) must not revive it.
+            self._images_done |= {image_id, absolute}
+        elif progress >= 100:
             events += self._image(image_id, url)
         return events
 
     def _image(self, image_id: str, url: str) -> list[Event]:
-        if image_id in self._images_done:
+        """One Image per generated image: the streamed final and the modelResponse lists name
+        the same image by id or by URL (a list entry carries no id of its own)."""
+        absolute = self._absolute(url)
+        if image_id in self._images_done or absolute in self._images_done:
             return []
-        self._images_done.add(image_id)
-        return [Image(image_id, self._absolute(url))]
+        self._images_done |= {image_id, absolute}
+        return [Image(image_id, absolute)]
 
     def _on_card(self, json_data: Any) -> list[Event]:
         try:

@@ -36,6 +36,9 @@ class ChatRequest:
     disable_search: bool = False
     file_ids: tuple[str, ...] = field(default_factory=tuple)
     image_count: int = 2
+    # toolOverrides {"imageGen": true}: make grok.com draw instead of deciding for itself. The key
+    # is grok.com's own (it lists it in every follow-up suggestion); forcing it true is inferred.
+    force_image_generation: bool = False
 
     @property
     def is_follow_up(self) -> bool:
@@ -59,7 +62,7 @@ def chat_body(req: ChatRequest) -> dict[str, Any]:
         "enableImageStreaming": True,
         "imageGenerationCount": req.image_count,
         "forceConcise": False,
-        "toolOverrides": {},
+        "toolOverrides": {"imageGen": True} if req.force_image_generation else {},
         "enableSideBySide": True,
         "sendFinalMetadata": True,
         "disableTextFollowUps": False,

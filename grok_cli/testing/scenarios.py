@@ -577,8 +577,25 @@ def _image_count(ctx: ChatContext) -> int:
         return 2
 
 
+_IMAGE_VARIANTS = frozenset({"png", "missing"})
+
+
+def _image_variants(ctx: ChatContext) -> frozenset[str]:
+    """`images_*:png` serves the finals as PNG; `:missing` serves no bytes for the first final
+    (a download that fails); both: `:png,missing`."""
+    wanted = frozenset(v for v in (ctx.param or "").split(",") if v)
+    if wanted - _IMAGE_VARIANTS:
+        raise UnknownScenario(f"image variants are {', '.join(sorted(_IMAGE_VARIANTS))}, got {ctx.param!r}")
+    return wanted
+
+
 def _image_path(ctx: ChatContext, image_id: str, preview: bool = False) -> str:
-    return f"users/{ctx.user_id}/generated/{image_id}{'-part-0' if preview else ''}/image.jpg"
+    ext = "png" if not preview and "png" in _image_variants(ctx) else "jpg"
+    return f"users/{ctx.user_id}/generated/{image_id}{'-part-0' if preview else ''}/image.{ext}"
+
+
+def _served(ctx: ChatContext, paths: list[str], first_final: str) -> tuple[str, ...]:
+    return tuple(p for p in paths if not ("missing" in _image_variants(ctx) and p == first_final))
 
 
 def _images_legacy_frames(r: _Reply, urls: list[tuple[str, str, str]], moderated: tuple[str, str, str] | None) -> None:
@@ -636,7 +653,8 @@ def _images_legacy(ctx: ChatContext) -> Stream:
     bad_id = ctx.new_id()
     bad = (bad_id, _image_path(ctx, bad_id, True), _image_path(ctx, bad_id))
     _images_legacy_frames(r, good, bad)
-    r.images = [p for _, preview, final in [*good, bad] for p in (preview, final)]
+    paths = [p for _, preview, final in [*good, bad] for p in (preview, final)]
+    r.images = list(_served(ctx, paths, good[0][2] if good else ""))
     r.soft_stop()
     r.finish(generatedImageUrls=[final for _, _, final in good])
     r.close("Generated images")
@@ -679,6 +697,7 @@ def _images_cards(ctx: ChatContext) -> Stream:
         done = _image_card(card_id, image_id, final, 100, moderated)
         finals.append(done)
         r.reply(_card_frame(r.aid, done))
+    r.images = list(_served(ctx, r.images, r.images[1]))
     r.soft_stop()
     r.finish(cardAttachmentsJson=finals)
     r.close("Generated images")

@@ -533,7 +533,8 @@ class Server:
             if out.title:
                 conv.title = out.title
             for path in out.images:
-                state.assets[path] = Asset("image/jpeg", jpeg_bytes(path))
+                png = path.endswith(".png")
+                state.assets[path] = Asset("image/png", png_bytes(path)) if png else Asset("image/jpeg", jpeg_bytes(path))
 
     async def _stream(self, request: web.Request, stream: sc.Stream) -> web.StreamResponse:
         resp = web.StreamResponse(status=200, headers={"Content-Type": "application/json", "Cache-Control": "no-cache"})

@@ -15,14 +15,15 @@ import random
 import re
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, BinaryIO
+from urllib.parse import SplitResult, quote, urlsplit
 
 from curl_cffi.requests import AsyncSession
 from curl_cffi.requests.exceptions import RequestException, Timeout
 
 from grok_cli.auth.credentials import Credentials
 from grok_cli.config import Settings
-from grok_cli.errors import GrokError, NetworkError, RateLimitedError
+from grok_cli.errors import GrokError, NetworkError, RateLimitedError, UpstreamError
 from grok_cli.protocol.errors import StaleSignatureError, classify_http, rate_limited
 from grok_cli.transport.signer import Signer
 
@@ -31,6 +32,11 @@ BACKOFF_BASE = 0.5
 MAX_RETRY_WAIT = 20.0  # a longer Retry-After is reported to the user instead of slept through
 CONNECT_TIMEOUT = 20.0
 ERROR_BODY_LIMIT = 64 * 1024
+DOWNLOAD_LIMIT = 100 * 1024 * 1024  # generated images are well under 10 MB; this bounds a hostile answer
+_IMAGE_ACCEPT = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
+# What may stay unescaped in a URL path or query we pass on; everything else is percent-encoded,
+# so curl cannot read a different host into it than urlsplit did.
+_URL_SAFE = "/%:@!$&'()*+,;=-._~"
 
 
 def chrome_target(user_agent: str | None) -> tuple[str, str]:
@@ -68,6 +74,12 @@ async def abort_stream(response: Any) -> None:
             await task
 
 
+def _origin(parts: SplitResult) -> tuple[str, str, int]:
+    """(scheme, host, port) with the default port filled in; ValueError for a bad port."""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
 def _network_error(e: RequestException, base_url: str) -> NetworkError:
     if isinstance(e, Timeout):
         return NetworkError(f"Timed out talking to {base_url}.", "Check the network or the proxy, then retry.")
@@ -89,20 +101,25 @@ class GrokHTTP:
         cache = settings.dirs.cache / f"site-meta-{hashlib.sha1(self.base_url.encode()).hexdigest()[:10]}.json"
         self.signer = Signer(settings.statsig, credentials, self._fetch_home_page, cache)
         self._session: AsyncSession | None = None
+        self._bare: AsyncSession | None = None  # for other hosts: never saw a cookie
 
-    async def __aenter__(self) -> GrokHTTP:
-        self._session = AsyncSession(
+    def _new_session(self) -> AsyncSession:
+        return AsyncSession(
             impersonate=self._target,
             default_headers=False,  # the impersonation defaults are a page navigation's, not an XHR's
             proxy=self.settings.proxy or None,
             allow_redirects=False,  # a redirect must never carry the cookies to another host
         )
+
+    async def __aenter__(self) -> GrokHTTP:
+        self._session = self._new_session()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        for session in (self._session, self._bare):
+            if session is not None:
+                await session.close()
+        self._session = self._bare = None
 
     @property
     def session(self) -> AsyncSession:
@@ -176,6 +193,113 @@ class GrokHTTP:
                 yield chunk
         finally:
             await abort_stream(response)
+
+    def _download_target(self, url: str) -> tuple[str, str, bool]:
+        """The URL to fetch, its origin for messages, and whether it is a configured origin.
+
+        A configured origin's URL is rebuilt from the configured origin text itself, so no
+        spelling trick in server data can make curl connect somewhere the comparison did not.
+        """
+        parts = urlsplit(url)
+        try:
+            origin = _origin(parts)
+        except ValueError:
+            raise UpstreamError(f"grok.com sent a malformed URL: {url[:200]}") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise UpstreamError(f"Not an http(s) URL: {url[:200]}")
+        if parts.username is not None or parts.password is not None:
+            raise UpstreamError(f"Refusing a URL that carries a user name: {url[:200]}")
+        path = quote(parts.path or "/", safe=_URL_SAFE)
+        query = f"?{quote(parts.query, safe=_URL_SAFE + '?')}" if parts.query else ""
+        for configured in (self.settings.assets_url, self.base_url):
+            conf = urlsplit(configured)
+            if _origin(conf) == origin:
+                trusted = f"{conf.scheme}://{conf.netloc}"
+                return f"{trusted}{path}{query}", trusted, True
+        shown = f"{parts.scheme}://{parts.netloc}"
+        return f"{shown}{path}{query}", shown, False
+
+    def _web_origin(self) -> str:
+        conf = urlsplit(self.base_url)
+        return f"{conf.scheme}://{conf.netloc}"
+
+    def _bare_session(self) -> AsyncSession:
+        if self._bare is None:
+            self._bare = self._new_session()
+        return self._bare
+
+    async def download(self, url: str, out: BinaryIO, *, limit: int = DOWNLOAD_LIMIT) -> str:
+        """GET an image (or another asset) into ``out``; returns its content type, lower case.
+
+        Only the configured web and assets origins get the session cookies, the stored
+        User-Agent and grok.com's Referer, as the browser sends them. A URL on any other host
+        is fetched without cookies, through a second session whose cookie jar has never seen a
+        grok.com response, with no Referer. Redirects are not followed; 5xx, 429 and
+        network failures are retried like API calls.
+        """
+        target, origin, trusted = self._download_target(url)
+        if trusted:
+            session = self.session
+            headers = {
+                **self._base_headers(),
+                "accept": _IMAGE_ACCEPT,
+                "referer": f"{self.base_url}/",
+                "sec-fetch-dest": "image",
+                "sec-fetch-mode": "no-cors",
+                "sec-fetch-site": "same-origin" if origin == self._web_origin() else "same-site",
+            }
+        else:
+            session = self._bare_session()
+            headers = {"user-agent": self.user_agent, "accept": _IMAGE_ACCEPT}
+        last: GrokError | None = None
+        for attempt in range(MAX_ATTEMPTS):
+            out.seek(0)
+            out.truncate()
+            try:
+                response = await session.request(
+                    "GET", target, headers=headers, stream=True, timeout=(CONNECT_TIMEOUT, self.settings.timeout)
+                )
+            except RequestException as e:
+                last = _network_error(e, origin)
+                await self._backoff(attempt, None)
+                continue
+            try:
+                status = response.status_code
+                if status == 429 or status >= 500:
+                    last = NetworkError(f"{origin} answered HTTP {status}.")
+                    await self._backoff(attempt, None)
+                    continue
+                if status != 200:
+                    refused = " (the session cookies were not accepted)" if trusted and status in (401, 403) else ""
+                    raise UpstreamError(f"{origin} answered HTTP {status}{refused}.")
+                await self._receive(response, out, limit, origin)
+            except NetworkError as e:
+                last = e
+                await self._backoff(attempt, None)
+                continue
+            finally:
+                await abort_stream(response)
+            content_type = str(response.headers.get("content-type") or "")
+            return content_type.split(";")[0].strip().lower()
+        assert last is not None
+        raise last
+
+    async def _receive(self, response: Any, out: BinaryIO, limit: int, origin: str) -> None:
+        received = 0
+        chunks = response.aiter_content()
+        while True:
+            try:
+                chunk = await asyncio.wait_for(anext(chunks), self.settings.timeout)
+            except StopAsyncIteration:
+                return
+            except TimeoutError:
+                raise NetworkError(f"{origin} sent nothing for {self.settings.timeout:g} s.") from None
+            except RequestException as e:
+                raise NetworkError(f"The download from {origin} broke off ({e.code}).") from None
+            received += len(chunk)
+            if received > limit:
+                raise UpstreamError(f"The file at {origin} is larger than {limit // 2**20} MB.")
+            out.write(chunk)
 
     async def _send(self, method: str, path: str, body: Any, *, referer: str | None, stream: bool) -> Any:
         url = f"{self.base_url}{path}"
