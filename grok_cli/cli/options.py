@@ -23,3 +23,12 @@ TimeoutOpt = Annotated[
     Optional[float], typer.Option("--timeout", help="Give up after this many silent seconds (GROK_TIMEOUT).")
 ]
 ProxyOpt = Annotated[Optional[str], typer.Option("--proxy", help="Proxy URL (default: HTTPS_PROXY).")]
+FileOpt = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--file",
+        "-f",
+        metavar="PATH",
+        help="Attach a file (image, PDF, text...); repeatable. `-f -` attaches stdin.",
+    ),
+]

@@ -6,8 +6,11 @@ here ever writes it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from grok_cli.protocol.upload import LONG_PROMPT_MESSAGE, Attachment
 
 NEW_CONVERSATION_PATH = "/rest/app-chat/conversations/new"
 
@@ -36,6 +39,9 @@ class ChatRequest:
     disable_search: bool = False
     file_ids: tuple[str, ...] = field(default_factory=tuple)
     image_count: int = 2
+    # What was uploaded for this turn (names, ids, MIME types), for the history and for
+    # naming a file grok.com rejects; the ids are also in file_ids.
+    attachments: tuple[Attachment, ...] = field(default_factory=tuple)
 
     @property
     def is_follow_up(self) -> bool:
@@ -44,6 +50,19 @@ class ChatRequest:
     @property
     def path(self) -> str:
         return responses_path(self.conversation_id) if self.conversation_id else NEW_CONVERSATION_PATH
+
+
+def with_attachments(req: ChatRequest, attachments: Sequence[Attachment]) -> ChatRequest:
+    """The request with these uploads attached; a prompt sent as a file leaves a short message."""
+    if not attachments:
+        return req
+    prompt = LONG_PROMPT_MESSAGE if any(a.prompt for a in attachments) else req.prompt
+    return replace(
+        req,
+        prompt=prompt,
+        file_ids=req.file_ids + tuple(a.file_id for a in attachments),
+        attachments=req.attachments + tuple(attachments),
+    )
 
 
 def chat_body(req: ChatRequest) -> dict[str, Any]:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import io
 import json
 import random
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Collection
+from dataclasses import dataclass
 from typing import Any
 
 from curl_cffi.requests import AsyncSession
@@ -76,6 +78,34 @@ def _network_error(e: RequestException, base_url: str) -> NetworkError:
         f"Cannot reach {base_url}: {reason}",
         "Check the network connection and any proxy (--proxy, HTTPS_PROXY).",
     )
+
+
+@dataclass(frozen=True)
+class RawBody:
+    """A request body that is not JSON (a multipart form), with optional send progress."""
+
+    data: bytes
+    content_type: str
+    on_progress: Callable[[int, int], None] | None = None
+
+    def reader(self) -> io.BytesIO:
+        return _ProgressReader(self.data, self.on_progress)
+
+
+class _ProgressReader(io.BytesIO):
+    """libcurl pulls the body through ``read``, so what it has read is what went out (give or
+    take one socket buffer)."""
+
+    def __init__(self, data: bytes, on_progress: Callable[[int, int], None] | None) -> None:
+        super().__init__(data)
+        self._total = len(data)
+        self._on_progress = on_progress
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        if self._on_progress is not None:
+            self._on_progress(self.tell(), self._total)
+        return chunk
 
 
 class GrokHTTP:
@@ -155,6 +185,13 @@ class GrokHTTP:
         except ValueError:
             raise NetworkError(f"grok.com sent an unreadable answer to {path}.") from None
 
+    async def send_body(
+        self, path: str, body: Any | RawBody, *, passthrough: Collection[int] = ()
+    ) -> tuple[int, str]:
+        """POST a JSON or raw body; statuses in ``passthrough`` come back instead of raising."""
+        response = await self._send("POST", path, body, referer=None, stream=False, passthrough=passthrough)
+        return response.status_code, response.text
+
     async def stream(self, path: str, body: Any, *, referer: str | None = None) -> AsyncIterator[bytes]:
         """The body of a streamed POST, chunk by chunk, ended by EOF or the idle timeout."""
         response = await self._send("POST", path, body, referer=referer, stream=True)
@@ -177,26 +214,41 @@ class GrokHTTP:
         finally:
             await abort_stream(response)
 
-    async def _send(self, method: str, path: str, body: Any, *, referer: str | None, stream: bool) -> Any:
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        *,
+        referer: str | None,
+        stream: bool,
+        passthrough: Collection[int] = (),
+    ) -> Any:
         url = f"{self.base_url}{path}"
         resigned = False
         last: GrokError | None = None
         for attempt in range(MAX_ATTEMPTS):
             headers = await self.api_headers(method, path, referer)
+            payload: dict[str, Any]
+            if isinstance(body, RawBody):
+                headers["content-type"] = body.content_type
+                payload = {"content": body.reader()}  # a fresh reader per attempt: it is consumed
+            else:
+                payload = {"data": None if body is None else json.dumps(body, ensure_ascii=False).encode()}
             try:
                 response = await self.session.request(
                     method,
                     url,
                     headers=headers,
-                    data=None if body is None else json.dumps(body, ensure_ascii=False).encode(),
                     stream=stream,
                     timeout=(CONNECT_TIMEOUT, self.settings.timeout) if stream else self.settings.timeout,
+                    **payload,
                 )
             except RequestException as e:
                 last = _network_error(e, self.base_url)
                 await self._backoff(attempt, None)
                 continue
-            if 200 <= response.status_code < 300:
+            if 200 <= response.status_code < 300 or response.status_code in passthrough:
                 return response
             text = await self._error_body(response) if stream else response.text
             error = classify_http(response.status_code, text, dict(response.headers))
