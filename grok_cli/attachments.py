@@ -6,6 +6,7 @@ error and no upload or chat request has been made.
 
 from __future__ import annotations
 
+import functools
 import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +33,24 @@ _ISO_BRANDS = {b"heic": "image/heic", b"heix": "image/heic", b"mif1": "image/hei
 # mimetypes answers by extension only; these guesses are wrong for text files often met
 # (.ts is TypeScript far more often than an MPEG transport stream).
 _MEDIA_PREFIXES = ("image/", "audio/", "video/")
+_MORE_TYPES = (
+    ("text/markdown", ".md"),
+    ("text/markdown", ".markdown"),
+    ("application/yaml", ".yaml"),
+    ("application/yaml", ".yml"),
+    ("application/toml", ".toml"),
+)
 _EXTENSIONS = {"image/jpeg": ".jpg", "text/plain": ".txt", OCTET_STREAM: ".bin"}
+
+
+@functools.cache
+def _types() -> mimetypes.MimeTypes:
+    # Python's own table only: the system's mime.types differs between machines (on some,
+    # .ts is a Qt translation file), and the same file should be sent the same way everywhere.
+    types = mimetypes.MimeTypes()
+    for mime, ext in _MORE_TYPES:  # common text formats older Pythons do not list
+        types.add_type(mime, ext)
+    return types
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,14 +107,14 @@ def detect_mime(name: str, data: bytes) -> str:
     sniffed = sniff(data)
     if sniffed:
         return sniffed
-    guessed, _encoding = mimetypes.guess_type(name, strict=False)
+    guessed, _encoding = _types().guess_type(name, strict=False)
     if guessed and not (guessed.startswith(_MEDIA_PREFIXES) and _is_text(data)):
         return guessed
     return "text/plain" if _is_text(data) else (guessed or OCTET_STREAM)
 
 
 def _extension(mime: str) -> str:
-    return _EXTENSIONS.get(mime) or mimetypes.guess_extension(mime, strict=False) or ".bin"
+    return _EXTENSIONS.get(mime) or _types().guess_extension(mime, strict=False) or ".bin"
 
 
 def _read_stdin(io: IO) -> bytes:

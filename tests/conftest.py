@@ -40,6 +40,8 @@ def fake(server):
 
     server.scenario = "short"
     server.quota = dict(DEFAULT_QUOTA)  # the rate_limited scenario empties a quota
+    server.upload_limit = 10 * 1024 * 1024
+    server.upload_v2 = "ok"
     server.clear_requests()
     yield server
 
