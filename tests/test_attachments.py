@@ -108,14 +108,15 @@ def test_with_attachments_puts_ids_in_the_body_and_keeps_the_metadata():
     a = _attachment("pics/a.png", "a.png", "id-a")
     out = with_attachments(req, [a])
     assert out.prompt == "q" and out.attachments == (a,)
-    assert chat_body(out)["fileAttachments"] == ["id-a"]
+    assert chat_body(out)["fileAttachments"] == ["id-a"] and chat_body(out)["message"] == "q"
 
 
 def test_a_prompt_sent_as_a_file_leaves_the_instruction_message():
     long = ChatRequest(prompt="x" * 50_000, mode="fast")
     f = prompt_file(long.prompt)
     out = with_attachments(long, [_attachment(f.label, f.name, "id-p", prompt=True)])
-    assert out.prompt == LONG_PROMPT_MESSAGE and out.file_ids == ("id-p",)
+    assert out.prompt == long.prompt  # kept for the history
+    assert chat_body(out)["message"] == LONG_PROMPT_MESSAGE and out.file_ids == ("id-p",)
 
 
 def test_stream_error_names_the_file_by_its_upload_name():

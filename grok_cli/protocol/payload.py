@@ -44,6 +44,11 @@ class ChatRequest:
     attachments: tuple[Attachment, ...] = field(default_factory=tuple)
 
     @property
+    def message(self) -> str:
+        """What goes into ``message``: the prompt, or an instruction when it went as a file."""
+        return LONG_PROMPT_MESSAGE if any(a.prompt for a in self.attachments) else self.prompt
+
+    @property
     def is_follow_up(self) -> bool:
         return self.conversation_id is not None
 
@@ -53,13 +58,11 @@ class ChatRequest:
 
 
 def with_attachments(req: ChatRequest, attachments: Sequence[Attachment]) -> ChatRequest:
-    """The request with these uploads attached; a prompt sent as a file leaves a short message."""
+    """The request with these uploads attached (``prompt`` stays what the user asked)."""
     if not attachments:
         return req
-    prompt = LONG_PROMPT_MESSAGE if any(a.prompt for a in attachments) else req.prompt
     return replace(
         req,
-        prompt=prompt,
         file_ids=req.file_ids + tuple(a.file_id for a in attachments),
         attachments=req.attachments + tuple(attachments),
     )
@@ -67,7 +70,7 @@ def with_attachments(req: ChatRequest, attachments: Sequence[Attachment]) -> Cha
 
 def chat_body(req: ChatRequest) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "message": req.prompt,
+        "message": req.message,
         "modeId": req.mode,
         "fileAttachments": list(req.file_ids),
         "imageAttachments": [],

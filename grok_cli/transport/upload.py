@@ -64,6 +64,31 @@ class Refused(Exception):
         self.text = text
 
 
+def _is_too_large(status: int, text: str) -> bool:
+    return status == TOO_LARGE or "too large" in _message(text).lower()
+
+
+def _described(file: LocalFile) -> str:
+    return f"{file.label} ({file.mime}, {human_size(file.size)})"
+
+
+def _too_large(file: LocalFile) -> UpstreamError:
+    return UpstreamError(
+        f"grok.com refused {_described(file)}: the file is too large.",
+        "Attach a smaller file, or split it (text can be sent in parts).",
+    )
+
+
+def _rejected(file: LocalFile, status: int, text: str) -> GrokError:
+    """The last endpoint's refusal, naming the file; errors not about the file keep their class."""
+    if _is_too_large(status, text):
+        return _too_large(file)
+    classified = classify_http(status, text)
+    if type(classified) not in (UpstreamError, UsageError):
+        return classified  # e.g. "update your client": about grok, not about this file
+    return UpstreamError(f"grok.com refused {_described(file)}: {_message(text) or f'HTTP {status}'}.")
+
+
 class Uploader:
     """One per client: remembers that v2 was refused so later files go straight to v1."""
 
@@ -80,25 +105,25 @@ class Uploader:
         try:
             return await self._v1(file, on_progress)
         except Refused as e:
-            raise self._rejected(file, e.status, e.text) from None
+            raise _rejected(file, e.status, e.text) from None
 
     async def _v2(self, file: LocalFile, on_progress: Progress | None) -> Attachment:
         data, content_type = multipart_body(file.name, file.mime, file.data)
         status, text = await self._http.send_body(
             UPLOAD_V2_PATH, RawBody(data, content_type, on_progress), passthrough=_PASSTHROUGH
         )
-        answer = _json(text)
-        if status == TOO_LARGE:
-            raise self._rejected(file, status, text)
+        if _is_too_large(status, text):
+            raise _too_large(file)  # the same limits apply on v1: no second upload
         if status >= 300:
             raise Refused(status, text)
+        answer = _json(text)
         reason = v2_terminal_error(answer)
         if reason:
-            raise self._rejected(file, status, json.dumps({"error": {"message": reason}}))
+            raise UpstreamError(f"grok.com refused {_described(file)}: {reason}.")
         found = v2_result(answer)
         if found is None:
             raise Refused(status, text)
-        return self._attachment(file, *found)
+        return _attachment(file, *found)
 
     async def _v1(self, file: LocalFile, on_progress: Progress | None) -> Attachment:
         body = json.dumps(v1_body(file.name, file.mime, file.data)).encode()
@@ -113,23 +138,8 @@ class Uploader:
                 f"grok.com took {file.label} but sent back no file id.",
                 "grok.com may have changed its upload protocol; update grok-cli.",
             )
-        return self._attachment(file, *found)
+        return _attachment(file, *found)
 
-    @staticmethod
-    def _attachment(file: LocalFile, file_id: str, file_uri: str | None) -> Attachment:
-        return Attachment(file.name, file.label, file.mime, file.size, file_id, file_uri, prompt=file.prompt)
 
-    @staticmethod
-    def _rejected(file: LocalFile, status: int, text: str) -> GrokError:
-        """A refusal that names the file; errors that are not about the file keep their class."""
-        reason = _message(text)
-        what = f"{file.label} ({file.mime}, {human_size(file.size)})"
-        if status == TOO_LARGE or "too large" in reason.lower():
-            return UpstreamError(
-                f"grok.com refused {what}: the file is too large.",
-                "Attach a smaller file, or split it (text can be sent in parts).",
-            )
-        classified = classify_http(status, text)
-        if type(classified) not in (UpstreamError, UsageError):
-            return classified  # e.g. "update your client": about grok, not about this file
-        return UpstreamError(f"grok.com refused {what}: {reason or f'HTTP {status}'}.")
+def _attachment(file: LocalFile, file_id: str, file_uri: str | None) -> Attachment:
+    return Attachment(file.name, file.label, file.mime, file.size, file_id, file_uri, prompt=file.prompt)
