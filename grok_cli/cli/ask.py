@@ -44,7 +44,7 @@ def ask(
     \b
     Files are uploaded and attached (a prompt over 40,000 characters is sent as a file too):
       grok ask -f chart.png -f report.pdf "Do these agree?"
-      pg_dump mydb | grok ask -f - "Any schema problems?"
+      xclip -selection clipboard -t image/png -o | grok ask -f - "What does this show?"
     """
     from grok_cli.cli.chat import ChatOptions, run_ask
     from grok_cli.cli.runner import run_command

@@ -28,7 +28,7 @@ FileOpt = Annotated[
     typer.Option(
         "--file",
         "-f",
-        metavar="PATH",
+        metavar="<path>",
         help="Attach a file (image, PDF, text...); repeatable. `-f -` attaches stdin.",
     ),
 ]
