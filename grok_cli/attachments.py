@@ -118,7 +118,9 @@ def _extension(mime: str) -> str:
 
 
 def _read_stdin(io: IO) -> bytes:
-    if io.stdin is None or io.stdin_isatty:
+    if io.stdin is None:
+        raise UsageError("`-f -` attaches stdin, but stdin is closed.")
+    if io.stdin_isatty:
         raise UsageError("`-f -` attaches stdin, but stdin is a terminal.", "Pipe the file in: grok ask -f - ... < FILE")
     buffer = getattr(io.stdin, "buffer", None)
     if buffer is not None:

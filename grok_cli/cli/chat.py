@@ -84,7 +84,7 @@ def read_turn_input(io: IO, opts: ChatOptions) -> tuple[list[LocalFile], str]:
 async def _upload(io: IO, client: Client, file: LocalFile) -> Attachment:
     from grok_cli.cli.upload_progress import UploadProgress
 
-    progress = UploadProgress(io, file.label if not file.prompt else "the prompt", file.size)
+    progress = UploadProgress(io, file.label, file.size)
     try:
         return await client.upload(file, progress)
     finally:

@@ -188,9 +188,16 @@ class GrokHTTP:
     async def send_body(
         self, path: str, body: Any | RawBody, *, passthrough: Collection[int] = ()
     ) -> tuple[int, str]:
-        """POST a JSON or raw body; statuses in ``passthrough`` come back instead of raising."""
-        response = await self._send("POST", path, body, referer=None, stream=False, passthrough=passthrough)
-        return response.status_code, response.text
+        """POST a JSON or raw body; statuses in ``passthrough`` come back instead of raising.
+
+        A raw body (an upload) is sent in stream mode: curl_cffi then applies the timeout as an
+        idle timeout, where a plain request's is a total one that a large file on a slow link
+        would hit while still making progress.
+        """
+        stream = isinstance(body, RawBody)
+        response = await self._send("POST", path, body, referer=None, stream=stream, passthrough=passthrough)
+        text = await self._bounded_body(response) if stream else response.text  # upload answers are small JSON
+        return response.status_code, text
 
     async def stream(self, path: str, body: Any, *, referer: str | None = None) -> AsyncIterator[bytes]:
         """The body of a streamed POST, chunk by chunk, ended by EOF or the idle timeout."""
@@ -250,7 +257,7 @@ class GrokHTTP:
                 continue
             if 200 <= response.status_code < 300 or response.status_code in passthrough:
                 return response
-            text = await self._error_body(response) if stream else response.text
+            text = await self._bounded_body(response) if stream else response.text
             error = classify_http(response.status_code, text, dict(response.headers))
             if isinstance(error, StaleSignatureError) and not resigned:
                 resigned = True
@@ -275,7 +282,7 @@ class GrokHTTP:
         delay = retry_after if retry_after is not None else BACKOFF_BASE * 2**attempt
         await asyncio.sleep(delay + random.uniform(0, 0.1))
 
-    async def _error_body(self, response: Any) -> str:
+    async def _bounded_body(self, response: Any) -> str:
         data = bytearray()
         try:
             chunks = response.aiter_content()
