@@ -56,7 +56,7 @@ def _types() -> mimetypes.MimeTypes:
 @dataclass(frozen=True, slots=True)
 class LocalFile:
     name: str  # the name grok.com sees
-    label: str  # how the user named it (for messages)
+    label: str  # how the user named it, for messages: the path given, or "stdin"
     mime: str
     data: bytes
     prompt: bool = False  # the prompt itself, too long for the message field
@@ -157,7 +157,7 @@ def read_files(io: IO, specs: list[str], words: list[str]) -> list[LocalFile]:
             raise UsageError(f"Cannot attach {'stdin' if spec == STDIN else spec}: it is empty.")
         if spec == STDIN:
             mime = detect_mime("", data)
-            files.append(LocalFile(f"stdin{_extension(mime)}", STDIN, mime, data))
+            files.append(LocalFile(f"stdin{_extension(mime)}", "stdin", mime, data))
         else:
             name = Path(spec).name
             files.append(LocalFile(name, spec, detect_mime(name, data), data))

@@ -60,7 +60,7 @@ def test_text_cut_inside_a_multibyte_character_is_still_text():
 
 def test_read_files_names_stdin_by_its_content():
     (f,) = read_files(IO.for_test("plain words"), ["-"], ["q"])
-    assert (f.name, f.label, f.mime, f.data) == ("stdin.txt", "-", "text/plain", b"plain words")
+    assert (f.name, f.label, f.mime, f.data) == ("stdin.txt", "stdin", "text/plain", b"plain words")
 
 
 def test_stdin_on_a_terminal_cannot_be_attached():
@@ -187,3 +187,15 @@ def test_client_upload_reports_progress_as_the_body_goes_out(fake, tmp_path):
     assert [s for s, _ in seen] == sorted(s for s, _ in seen)
 
 
+
+
+def test_a_long_prompt_is_announced_on_a_terminal_only():
+    from grok_cli.cli.chat import _uploads
+
+    long = ChatRequest(prompt="é" * 40_001, mode="fast")
+    for tty in (True, False):
+        out = IO.for_test(tty=tty)
+        (f,) = _uploads(out, long, [])
+        assert f.prompt and f.data == long.prompt.encode()
+        assert ("sent as an attached text file" in out.stderr.getvalue()) is tty
+    assert _uploads(IO.for_test(tty=True), ChatRequest(prompt="short", mode="fast"), []) == []

@@ -49,6 +49,12 @@ def _error_object(body: str) -> tuple[int | None, str]:
     return None, ""
 
 
+def error_message(body: str) -> str:
+    """The message of a JSON error answer, else the start of the body itself."""
+    _code, message = _error_object(body)
+    return message or body.strip()[:200]
+
+
 def _retry_after(headers: Mapping[str, str]) -> float | None:
     value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
     try:

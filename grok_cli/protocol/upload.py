@@ -30,7 +30,7 @@ class Attachment:
     """A file grok.com holds for a chat request: what was sent and the id it gave back."""
 
     name: str  # the file name grok.com knows (the local base name, or stdin.<ext>)
-    label: str  # how the user named it: the path given to -f, "-" for stdin
+    label: str  # how the user named it: the path given to -f, or "stdin"
     mime: str
     size: int
     file_id: str  # fileMetadataId, the value that goes into fileAttachments

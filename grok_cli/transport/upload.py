@@ -15,7 +15,7 @@ from typing import Any
 
 from grok_cli.attachments import LocalFile
 from grok_cli.errors import GrokError, UpstreamError, UsageError
-from grok_cli.protocol.errors import classify_http
+from grok_cli.protocol.errors import classify_http, error_message
 from grok_cli.protocol.upload import (
     UPLOAD_V1_PATH,
     UPLOAD_V2_PATH,
@@ -37,17 +37,6 @@ _FORM_REFUSED = frozenset({400, 415, 422})
 _PASSTHROUGH = frozenset({TOO_LARGE}) | _ENDPOINT_REFUSED | _FORM_REFUSED
 
 
-def _message(text: str) -> str:
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return text.strip()[:200]
-    err = data.get("error", data) if isinstance(data, dict) else data
-    if isinstance(err, dict):
-        return str(err.get("message") or "").strip()
-    return str(err).strip()[:200]
-
-
 def _json(text: str) -> Any:
     try:
         return json.loads(text) if text.strip() else None
@@ -65,7 +54,7 @@ class Refused(Exception):
 
 
 def _is_too_large(status: int, text: str) -> bool:
-    return status == TOO_LARGE or "too large" in _message(text).lower()
+    return status == TOO_LARGE or "too large" in error_message(text).lower()
 
 
 def _described(file: LocalFile) -> str:
@@ -86,7 +75,7 @@ def _rejected(file: LocalFile, status: int, text: str) -> GrokError:
     classified = classify_http(status, text)
     if type(classified) not in (UpstreamError, UsageError):
         return classified  # e.g. "update your client": about grok, not about this file
-    return UpstreamError(f"grok.com refused {_described(file)}: {_message(text) or f'HTTP {status}'}.")
+    return UpstreamError(f"grok.com refused {_described(file)}: {error_message(text) or f'HTTP {status}'}.")
 
 
 class Uploader:
