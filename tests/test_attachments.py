@@ -199,3 +199,11 @@ def test_a_long_prompt_is_announced_on_a_terminal_only():
         assert f.prompt and f.data == long.prompt.encode()
         assert ("sent as an attached text file" in out.stderr.getvalue()) is tty
     assert _uploads(IO.for_test(tty=True), ChatRequest(prompt="short", mode="fast"), []) == []
+
+
+def test_only_an_error_answer_can_say_too_large():
+    from grok_cli.transport.upload import _is_too_large
+
+    assert _is_too_large(413, "")
+    assert _is_too_large(400, '{"error":{"code":3,"message":"File too large"}}')
+    assert not _is_too_large(200, '{"fileName":"too large.png","fileMetadataId":"x"}')

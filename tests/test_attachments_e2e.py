@@ -193,3 +193,4 @@ def test_stream_error_with_several_attachments_lists_them(grok, fake, tmp_path):
     b.write_bytes(png_bytes("b"))
     r = grok("ask", "-f", str(a), "-f", str(b), "scenario:stream_errors_field:moderated x")
     assert r.code == 7 and f"one of {a}, {b}: the file was rejected by moderation" in r.stderr
+

@@ -54,7 +54,7 @@ class Refused(Exception):
 
 
 def _is_too_large(status: int, text: str) -> bool:
-    return status == TOO_LARGE or "too large" in error_message(text).lower()
+    return status == TOO_LARGE or (status >= 400 and "too large" in error_message(text).lower())
 
 
 def _described(file: LocalFile) -> str:
