@@ -14,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
+from grok_cli.attachments import LocalFile
 from grok_cli.auth.credentials import Credentials
 from grok_cli.config import Settings
 from grok_cli.errors import GrokError, RateLimitedError
@@ -24,6 +26,10 @@ from grok_cli.protocol.framing import LineSplitter, parse_line
 from grok_cli.protocol.models import MODES_PATH, Offered, parse_modes
 from grok_cli.protocol.normalize import Normalizer
 from grok_cli.protocol.payload import ChatRequest, chat_body
+from grok_cli.protocol.upload import Attachment
+
+if TYPE_CHECKING:
+    from grok_cli.transport.upload import Uploader
 
 # Explaining a rate limit is a courtesy: it must not hold up the exit for long.
 EXPLAIN_TIMEOUT = 5.0
@@ -43,7 +49,11 @@ class ChatStream:
         self.request = request
         self._raw = raw
         self.normalizer = Normalizer(
-            model=request.mode, assets_url=assets_url, clock=clock, conversation_id=request.conversation_id
+            model=request.mode,
+            assets_url=assets_url,
+            clock=clock,
+            conversation_id=request.conversation_id,
+            attachments=request.attachments,
         )
 
     @property
@@ -96,6 +106,7 @@ class Client:
         self.settings = settings
         self.http = GrokHTTP(settings, credentials)
         self._clock = clock
+        self._uploader: Uploader | None = None
 
     async def __aenter__(self) -> Client:
         await self.http.__aenter__()
@@ -103,6 +114,14 @@ class Client:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.http.__aexit__(*exc)
+
+    async def upload(self, file: LocalFile, on_progress: Callable[[int, int], None] | None = None) -> Attachment:
+        """Upload one file; its ``file_id`` goes into a ChatRequest (``payload.with_attachments``)."""
+        from grok_cli.transport.upload import Uploader
+
+        if self._uploader is None:
+            self._uploader = Uploader(self.http)
+        return await self._uploader.upload(file, on_progress)
 
     def chat(self, request: ChatRequest, *, raw: bool = False) -> ChatStream:
         return ChatStream(self.http, request, raw=raw, clock=self._clock, assets_url=self.settings.assets_url)

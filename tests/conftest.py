@@ -42,6 +42,8 @@ def fake(server):
     server.scenario = "short"
     server.quota = dict(DEFAULT_QUOTA)  # the rate_limited scenario empties a quota
     server.modes = MODES  # tests may offer extra modes
+    server.upload_limit = 10 * 1024 * 1024
+    server.upload_v2 = "ok"
     server.clear_requests()
     yield server
 

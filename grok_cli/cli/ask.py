@@ -8,6 +8,7 @@ import typer
 
 from grok_cli.cli.context import state
 from grok_cli.cli.options import (
+    FileOpt,
     JsonlOpt,
     ModelOpt,
     NoReasoningOpt,
@@ -27,6 +28,7 @@ def ask(
     model: ModelOpt = None,
     jsonl: JsonlOpt = False,
     raw: RawOpt = False,
+    file: FileOpt = None,
     prompt_file: PromptFileOpt = None,
     no_reasoning: NoReasoningOpt = False,
     private: PrivateOpt = False,
@@ -40,6 +42,11 @@ def ask(
     \b
     Piped stdin is put before the prompt:
       cat error.log | grok ask "What went wrong?"
+
+    \b
+    Files are uploaded and attached (a prompt over 40,000 characters is sent as a file too):
+      grok ask -f chart.png -f report.pdf "Do these agree?"
+      xclip -selection clipboard -t image/png -o | grok ask -f - "What does this show?"
     """
     from grok_cli.cli.chat import ChatOptions, run_ask
     from grok_cli.cli.runner import run_command
@@ -53,6 +60,7 @@ def ask(
             words=list(prompt or []),
             model=model,
             prompt_file=prompt_file,
+            files=tuple(file or ()),
             show_reasoning=not no_reasoning,
             private=private,
             search=not no_search,

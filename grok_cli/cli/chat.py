@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grok_cli.attachments import LocalFile, prompt_file, read_files
 from grok_cli.cli.prompt import compose_prompt
 from grok_cli.config import Settings, load_settings
 from grok_cli.errors import ExitStatus, GrokError, RateLimitedError, UsageError
 from grok_cli.events import Error, Image
 from grok_cli.io import IO
 from grok_cli.mode_cache import choose_mode
-from grok_cli.protocol.payload import ChatRequest
+from grok_cli.protocol.payload import ChatRequest, with_attachments
+from grok_cli.protocol.upload import LONG_PROMPT_LIMIT, Attachment, human_size, prompt_is_too_long
 from grok_cli.sinks.base import Sink
 
 if TYPE_CHECKING:
+    from grok_cli.client import Client
     from grok_cli.images import ImageSaver
 
 
@@ -32,6 +36,7 @@ class ChatOptions:
     timeout: float | None
     proxy: str | None
     save_images: Path | None = None  # --save-images DIR
+    files: tuple[str, ...] = ()  # -f paths, "-" for stdin
 
     @classmethod
     def build(cls, *, jsonl: bool, raw: bool, **kwargs) -> ChatOptions:
@@ -64,9 +69,9 @@ def run_ask(io: IO, opts: ChatOptions) -> int:
 
     settings = settings_for(io, opts)
     mode = choose_mode(settings)
-    prompt = compose_prompt(io, opts.words, opts.prompt_file)
+    files, prompt = read_turn_input(io, opts)
     request = ChatRequest(prompt=prompt, mode=mode, temporary=opts.private, disable_search=not opts.search)
-    return run_async(lambda: stream_turn(io, settings, opts, request))
+    return run_async(lambda: stream_turn(io, settings, opts, request, files))
 
 
 def image_saver(io: IO, opts: ChatOptions, request: ChatRequest) -> ImageSaver | None:
@@ -83,37 +88,73 @@ def _fail(sink: Sink, error: GrokError) -> None:
     sink.close(error.status)
 
 
+def read_turn_input(io: IO, opts: ChatOptions) -> tuple[list[LocalFile], str]:
+    """The -f files and the prompt, all read before anything is sent.
+
+    Files first: `-f -` takes stdin, which then is not also read as prompt text.
+    """
+    files = read_files(io, list(opts.files), opts.words)
+    return files, compose_prompt(io, opts.words, opts.prompt_file)
+
+
+async def _upload(io: IO, client: Client, file: LocalFile) -> Attachment:
+    from grok_cli.cli.upload_progress import UploadProgress
+
+    progress = UploadProgress(io, file.label, file.size)
+    try:
+        return await client.upload(file, progress)
+    finally:
+        progress.finish()
+
+
+def _uploads(io: IO, request: ChatRequest, files: Sequence[LocalFile]) -> list[LocalFile]:
+    """The files to upload for this turn: the -f files, and the prompt when it is too long."""
+    if not prompt_is_too_long(request.prompt):
+        return list(files)
+    if io.stderr_isatty:
+        io.stderr.write(
+            f"The prompt ({human_size(len(request.prompt.encode()))}) is longer than "
+            f"{LONG_PROMPT_LIMIT:,} characters; it is sent as an attached text file.\n"
+        )
+    return [prompt_file(request.prompt), *files]
+
+
 async def stream_turn(
     io: IO,
     settings: Settings,
     opts: ChatOptions,
     request: ChatRequest,
+    files: Sequence[LocalFile] = (),
     *,
     sink: Sink | None = None,
     saver: ImageSaver | None = None,
 ) -> int:
-    """Stream one answer into ``sink`` (default: from the output flags). With a ``saver``,
-    every Image is downloaded before the sinks see it, so its ``path`` is known there."""
+    """Upload the files (all of them, or no chat request is made), then stream the answer into
+    ``sink`` (default: from the output flags). With a ``saver``, every Image is downloaded
+    before the sinks see it, so its ``path`` is known there."""
     import asyncio
 
     from grok_cli.auth.resolve import require_credentials
-    from grok_cli.client import Client
+    from grok_cli.client import ChatStream, Client
 
     saver = saver or image_saver(io, opts, request)
     if saver is not None:
         saver.prepare()
     credentials = require_credentials(settings.dirs, io.environ, interactive=io.interactive)
     sink = sink or select_sink(io, opts)
+    uploads = _uploads(io, request, files)
     async with Client(settings, credentials, clock=io.monotonic) as client:
-        stream = client.chat(request, raw=opts.output == "raw")
+        stream: ChatStream | None = None
         try:
+            request = with_attachments(request, [await _upload(io, client, f) for f in uploads])
+            stream = client.chat(request, raw=opts.output == "raw")
             async with contextlib.aclosing(stream.events()) as events:
                 async for event in events:
                     if saver is not None and isinstance(event, Image):
                         event = await saver.save(client.http, event)
                     sink.on_event(event)
         except GrokError as e:
-            if stream.started:
+            if stream is not None and stream.started:
                 sink.on_event(stream.partial_done())
             error = e
             try:
@@ -125,7 +166,7 @@ async def stream_turn(
                 raise error from e
             raise
         except asyncio.CancelledError:
-            if stream.started:
+            if stream is not None and stream.started:
                 sink.on_event(stream.partial_done())
             sink.close(ExitStatus.INTERRUPTED)
             raise

@@ -39,3 +39,12 @@ SaveImagesOpt = Annotated[
     Optional[Path],
     typer.Option("--save-images", file_okay=False, help="Save the answer's images into this directory."),
 ]
+FileOpt = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--file",
+        "-f",
+        metavar="<path>",
+        help="Attach a file (image, PDF, text...); repeatable. `-f -` attaches stdin.",
+    ),
+]

@@ -8,7 +8,7 @@ JSON codes (7 permission denied, 8 resource exhausted, 16 unauthenticated), plai
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from grok_cli.errors import (
@@ -22,6 +22,7 @@ from grok_cli.errors import (
     UsageError,
 )
 from grok_cli.protocol.quota import duration
+from grok_cli.protocol.upload import Attachment, human_size
 
 _CLOUDFLARE_MARKERS = ("just a moment", "_cf_chl_opt", "challenge-platform", "cf-chl-")
 CLOUDFLARE_HINT = (
@@ -47,6 +48,12 @@ def _error_object(body: str) -> tuple[int | None, str]:
         if isinstance(err, str):
             return None, err
     return None, ""
+
+
+def error_message(body: str) -> str:
+    """The message of a JSON error answer, else the start of the body itself."""
+    _code, message = _error_object(body)
+    return message or body.strip()[:200]
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
@@ -169,22 +176,76 @@ _STREAM_ERROR_FLAGS = {
     "systemKillSwitch": "the feature is switched off on grok.com",
     "requestCancelled": "the request was cancelled",
 }
+# What each attachment problem means for the one file it names, and what the user can do.
+_ATTACHMENT_PROBLEMS = {
+    "attachmentFileTooLarge": ("the file is too large", "Attach a smaller file, or split it."),
+    "attachmentImageTooLarge": ("the image is too large", "Attach a scaled-down copy of the image."),
+    "attachmentTooManyPages": ("the document has too many pages", "Split the document and attach the parts."),
+    "attachmentLoadFailed": (
+        "the file could not be loaded",
+        "Check that the file opens locally and is in a common format.",
+    ),
+    "attachmentModerated": ("the file was rejected by moderation", None),
+}
 
 
-def classify_stream_errors(items: list[Any]) -> GrokError | None:
-    """An error for ``modelResponse.streamErrors``; None when the list holds nothing."""
+def _is_set(item: Mapping[str, Any], flag: str) -> bool:
+    # In grok.com's JSON each reason is a details object, often empty ({}), so presence counts.
+    return flag in item and item[flag] is not None and item[flag] is not False
+
+
+def _which_file(details: Mapping[str, Any], attachments: Sequence[Attachment]) -> str | None:
+    """The local name of the file a stream error is about, from the details grok.com gives."""
+    named = details.get("fileName")
+    file_id = details.get("fileMetadataId") or details.get("fileId")
+    for a in attachments:
+        if (file_id and file_id == a.file_id) or (named and named == a.name):
+            return a.described
+    if isinstance(named, str) and named:
+        return named
+    if len(attachments) == 1:
+        return attachments[0].described
+    return None
+
+
+def _attachment_error(item: Mapping[str, Any], flag: str, attachments: Sequence[Attachment]) -> UpstreamError:
+    details = item[flag] if isinstance(item[flag], Mapping) else {}
+    reason, hint = _ATTACHMENT_PROBLEMS[flag]
+    limit = details.get("maxSizeBytes")
+    pages = details.get("maxPages")
+    if isinstance(limit, int) and limit > 0:
+        reason += f" (the limit is {human_size(limit)})"
+    if isinstance(pages, int) and pages > 0:
+        reason += f" (at most {pages} pages)"
+    who = _which_file(details, attachments)
+    if who is None and attachments:
+        who = "one of " + ", ".join(a.described for a in attachments)
+    if who is None:
+        return UpstreamError(f"grok.com could not finish the answer: {_STREAM_ERROR_FLAGS[flag]}.", hint)
+    return UpstreamError(f"grok.com could not use the attached file {who}: {reason}.", hint)
+
+
+def classify_stream_errors(items: list[Any], attachments: Sequence[Attachment] = ()) -> GrokError | None:
+    """An error for ``modelResponse.streamErrors``; None when the list holds nothing.
+
+    ``attachments`` are the files sent with the request, so an attachment problem can name the
+    local file it is about.
+    """
     for item in items:
         if not item:
             continue
         if not isinstance(item, Mapping):
             return classify_stream_error(item)
         message = str(item.get("message") or "")
-        if item.get("globalRateLimit"):
+        if _is_set(item, "globalRateLimit"):
             return rate_limited(message, None)
-        reasons = [text for flag, text in _STREAM_ERROR_FLAGS.items() if item.get(flag)]
         by_text = _by_text(message, None)
         if by_text is not None:
             return by_text
+        for flag in _ATTACHMENT_PROBLEMS:
+            if _is_set(item, flag):
+                return _attachment_error(item, flag, attachments)
+        reasons = [text for flag, text in _STREAM_ERROR_FLAGS.items() if _is_set(item, flag)]
         detail = "; ".join(filter(None, [", ".join(reasons), message])) or "unknown stream error"
         return UpstreamError(f"grok.com could not finish the answer: {detail}")
     return None

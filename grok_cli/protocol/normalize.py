@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +33,7 @@ from grok_cli.events import (
 )
 from grok_cli.protocol.errors import classify_stream_error, classify_stream_errors
 from grok_cli.protocol.render import RenderFilter
+from grok_cli.protocol.upload import Attachment
 
 _PLACEHOLDER_TITLE = "New conversation"
 _REASONING_TAGS = {"header", "summary"}
@@ -93,8 +94,10 @@ class Normalizer:
         assets_url: str,
         clock: Callable[[], float],
         conversation_id: str | None = None,
+        attachments: Sequence[Attachment] = (),
     ) -> None:
         self.model = model
+        self._attachments = tuple(attachments)
         self.conversation_id = conversation_id
         self.user_response_id: str | None = None
         self.response_id: str | None = None
@@ -336,7 +339,7 @@ class Normalizer:
         if mr.get("error"):
             raise classify_stream_error(mr["error"])
         if isinstance(mr.get("streamErrors"), list):
-            err = classify_stream_errors(mr["streamErrors"])
+            err = classify_stream_errors(mr["streamErrors"], self._attachments)
             if err is not None:
                 raise err
         events: list[Event] = []

@@ -6,8 +6,11 @@ here ever writes it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from grok_cli.protocol.upload import LONG_PROMPT_MESSAGE, Attachment
 
 NEW_CONVERSATION_PATH = "/rest/app-chat/conversations/new"
 
@@ -39,6 +42,14 @@ class ChatRequest:
     # toolOverrides {"imageGen": true}: make grok.com draw instead of deciding for itself. The key
     # is grok.com's own (it lists it in every follow-up suggestion); forcing it true is inferred.
     force_image_generation: bool = False
+    # What was uploaded for this turn (names, ids, MIME types), for the history and for
+    # naming a file grok.com rejects; the ids are also in file_ids.
+    attachments: tuple[Attachment, ...] = field(default_factory=tuple)
+
+    @property
+    def message(self) -> str:
+        """What goes into ``message``: the prompt, or an instruction when it went as a file."""
+        return LONG_PROMPT_MESSAGE if any(a.prompt for a in self.attachments) else self.prompt
 
     @property
     def is_follow_up(self) -> bool:
@@ -49,9 +60,20 @@ class ChatRequest:
         return responses_path(self.conversation_id) if self.conversation_id else NEW_CONVERSATION_PATH
 
 
+def with_attachments(req: ChatRequest, attachments: Sequence[Attachment]) -> ChatRequest:
+    """The request with these uploads attached (``prompt`` stays what the user asked)."""
+    if not attachments:
+        return req
+    return replace(
+        req,
+        file_ids=req.file_ids + tuple(a.file_id for a in attachments),
+        attachments=req.attachments + tuple(attachments),
+    )
+
+
 def chat_body(req: ChatRequest) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "message": req.prompt,
+        "message": req.message,
         "modeId": req.mode,
         "fileAttachments": list(req.file_ids),
         "imageAttachments": [],

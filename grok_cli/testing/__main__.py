@@ -44,6 +44,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help=f"default scenario, NAME or NAME:PARAM (one of: {', '.join(SCENARIOS)})",
     )
     parser.add_argument("--strict-statsig", action="store_true", help="accept only computed, fresh x-statsig-id values")
+    parser.add_argument(
+        "--upload-limit", type=int, default=10 * 1024 * 1024, help="largest upload accepted, bytes (default 10 MiB)"
+    )
 
 
 def _env_line(srv: FakeGrok) -> str:
@@ -69,6 +72,7 @@ def serve(argv: Sequence[str]) -> int:
         delay=args.delay,
         scenario=args.scenario,
         strict_statsig=args.strict_statsig,
+        upload_limit=args.upload_limit,
         host=args.host,
         port=args.port,
         assets_port=args.assets_port,
@@ -109,7 +113,9 @@ def run(argv: Sequence[str]) -> int:
         parser.error("missing command: python -m grok_cli.testing run [--scenario NAME] -- CMD ARGS...")
 
     home = None if os.environ.get("GROK_HOME") else tempfile.mkdtemp(prefix="grok-fake-home-")
-    with FakeGrok(delay=args.delay, scenario=args.scenario, strict_statsig=args.strict_statsig) as srv:
+    with FakeGrok(
+        delay=args.delay, scenario=args.scenario, strict_statsig=args.strict_statsig, upload_limit=args.upload_limit
+    ) as srv:
         env = {**os.environ, **srv.env()}
         if home is not None:
             env["GROK_HOME"] = home

@@ -188,6 +188,17 @@ class FakeGrok:
         self._server.upload_limit = value
 
     @property
+    def upload_v2(self) -> str:
+        """How /http/upload-file-v2/direct behaves: "ok", "gone" (404) or "async" (no file id)."""
+        return self._server.upload_v2_mode
+
+    @upload_v2.setter
+    def upload_v2(self, value: str) -> None:
+        if value not in ("ok", "gone", "async"):
+            raise ValueError("upload_v2 must be ok, gone or async")
+        self._server.upload_v2_mode = value
+
+    @property
     def quota(self) -> dict[str, tuple[int, int, int]]:
         """Live mode -> (remaining, total, windowSizeSeconds); item assignment works too."""
         return self._server.state.quota

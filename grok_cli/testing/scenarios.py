@@ -776,17 +776,41 @@ _STREAM_ERRORS: dict[str, Json] = {
 }
 
 
+# Rejections of one attached file (G3A proto StreamError: each reason is a details object;
+# some name the file, which the fake takes from the first attachment of the request).
+_ATTACHMENT_ERRORS: dict[str, tuple[str, str, Json]] = {
+    "file_too_large": ("attachmentFileTooLarge", "File is too large", {}),
+    "image_too_large": ("attachmentImageTooLarge", "Image is too large", {"maxSizeBytes": 20 * 1024 * 1024}),
+    "too_many_pages": ("attachmentTooManyPages", "Document has too many pages", {"maxPages": 100}),
+    "moderated": ("attachmentModerated", "Attachment was moderated", {}),
+}
+_NAMED = frozenset({"file_too_large", "image_too_large"})
+
+
+def _attachment_error(variant: str, ctx: ChatContext) -> Json:
+    flag, message, details = _ATTACHMENT_ERRORS[variant]
+    files = ctx.user_response.get("fileAttachmentsMetadata") or []
+    if variant in _NAMED and files:
+        details = {**details, "fileName": files[0]["fileName"]}
+    return {"message": message, flag: details, "severity": "ERROR"}
+
+
 def _stream_errors_field(ctx: ChatContext) -> Stream:
-    """§7.2 modelResponse.streamErrors (variant `stream_errors_field:usage`)."""
+    """§7.2 modelResponse.streamErrors (variants `usage`, `attachment`, and per-file rejections)."""
     variant = ctx.param or "attachment"
-    if variant not in _STREAM_ERRORS:
-        raise UnknownScenario(f"stream_errors_field variant must be one of {sorted(_STREAM_ERRORS)}")
+    if variant in _ATTACHMENT_ERRORS:
+        error = _attachment_error(variant, ctx)
+    elif variant in _STREAM_ERRORS:
+        error = _STREAM_ERRORS[variant]
+    else:
+        known = sorted([*_STREAM_ERRORS, *_ATTACHMENT_ERRORS])
+        raise UnknownScenario(f"stream_errors_field variant must be one of {known}")
     r = _Reply(ctx)
     r.opening()
     r.layout()
     r.say_all(_words("Sorry, something went wrong with this request."))
     r.soft_stop()
-    r.finish(streamErrors=[_STREAM_ERRORS[variant]])
+    r.finish(streamErrors=[error])
     r.close()
     return r.build()
 

@@ -159,6 +159,7 @@ class Server:
         self.scenario = scenario
         self.strict_statsig = strict_statsig
         self.upload_limit = upload_limit
+        self.upload_v2_mode = "ok"  # "ok", "gone" (404, the endpoint withdrawn) or "async" (uploadId only)
         self.other_url = ""  # known once the "other" site is bound
         # Set on stop: streams still sleeping (stall, slow) end at once instead of holding
         # aiohttp's shutdown for its whole timeout. Created on the server loop by open().
@@ -625,6 +626,8 @@ class Server:
         )
 
     async def upload_v2(self, request: web.Request) -> web.Response:
+        if self.upload_v2_mode == "gone":
+            return web.Response(status=404, text="Not Found")
         if not request.content_type.startswith("multipart/form-data"):
             return _error(400, 3, "Expected multipart/form-data")
         parts = _parse_multipart(request[RAW], request.headers.get("content-type", ""))
@@ -635,6 +638,9 @@ class Server:
         if len(data) > self.upload_limit:
             return self._too_large()
         mime = headers.get("content-type") or "application/octet-stream"
+        if self.upload_v2_mode == "async":
+            # §4.4: "some successes only return uploadId"; the file never becomes attachable here.
+            return _ok({"uploadId": str(uuid.uuid4()), "terminalError": None})
         upload = self._store_upload(request[SESSION], headers["filename"] or "file", mime, data)
         return _ok(
             {

@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import io
 import json
 import random
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Collection
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 from urllib.parse import SplitResult, quote, urlsplit
 
@@ -88,6 +90,34 @@ def _network_error(e: RequestException, base_url: str) -> NetworkError:
         f"Cannot reach {base_url}: {reason}",
         "Check the network connection and any proxy (--proxy, HTTPS_PROXY).",
     )
+
+
+@dataclass(frozen=True)
+class RawBody:
+    """A request body that is not JSON (a multipart form), with optional send progress."""
+
+    data: bytes
+    content_type: str
+    on_progress: Callable[[int, int], None] | None = None
+
+    def reader(self) -> io.BytesIO:
+        return _ProgressReader(self.data, self.on_progress)
+
+
+class _ProgressReader(io.BytesIO):
+    """libcurl pulls the body through ``read``, so what it has read is what went out (give or
+    take one socket buffer)."""
+
+    def __init__(self, data: bytes, on_progress: Callable[[int, int], None] | None) -> None:
+        super().__init__(data)
+        self._total = len(data)
+        self._on_progress = on_progress
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        if self._on_progress is not None:
+            self._on_progress(self.tell(), self._total)
+        return chunk
 
 
 class GrokHTTP:
@@ -171,6 +201,20 @@ class GrokHTTP:
             return json.loads(response.text) if response.text.strip() else None
         except ValueError:
             raise NetworkError(f"grok.com sent an unreadable answer to {path}.") from None
+
+    async def send_body(
+        self, path: str, body: Any | RawBody, *, passthrough: Collection[int] = ()
+    ) -> tuple[int, str]:
+        """POST a JSON or raw body; statuses in ``passthrough`` come back instead of raising.
+
+        A raw body (an upload) is sent in stream mode: curl_cffi then applies the timeout as an
+        idle timeout, where a plain request's is a total one that a large file on a slow link
+        would hit while still making progress.
+        """
+        stream = isinstance(body, RawBody)
+        response = await self._send("POST", path, body, referer=None, stream=stream, passthrough=passthrough)
+        text = await self._bounded_body(response) if stream else response.text  # upload answers are small JSON
+        return response.status_code, text
 
     async def stream(self, path: str, body: Any, *, referer: str | None = None) -> AsyncIterator[bytes]:
         """The body of a streamed POST, chunk by chunk, ended by EOF or the idle timeout."""
@@ -301,28 +345,43 @@ class GrokHTTP:
                 raise UpstreamError(f"The file at {origin} is larger than {limit // 2**20} MB.")
             out.write(chunk)
 
-    async def _send(self, method: str, path: str, body: Any, *, referer: str | None, stream: bool) -> Any:
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        *,
+        referer: str | None,
+        stream: bool,
+        passthrough: Collection[int] = (),
+    ) -> Any:
         url = f"{self.base_url}{path}"
         resigned = False
         last: GrokError | None = None
         for attempt in range(MAX_ATTEMPTS):
             headers = await self.api_headers(method, path, referer)
+            payload: dict[str, Any]
+            if isinstance(body, RawBody):
+                headers["content-type"] = body.content_type
+                payload = {"content": body.reader()}  # a fresh reader per attempt: it is consumed
+            else:
+                payload = {"data": None if body is None else json.dumps(body, ensure_ascii=False).encode()}
             try:
                 response = await self.session.request(
                     method,
                     url,
                     headers=headers,
-                    data=None if body is None else json.dumps(body, ensure_ascii=False).encode(),
                     stream=stream,
                     timeout=(CONNECT_TIMEOUT, self.settings.timeout) if stream else self.settings.timeout,
+                    **payload,
                 )
             except RequestException as e:
                 last = _network_error(e, self.base_url)
                 await self._backoff(attempt, None)
                 continue
-            if 200 <= response.status_code < 300:
+            if 200 <= response.status_code < 300 or response.status_code in passthrough:
                 return response
-            text = await self._error_body(response) if stream else response.text
+            text = await self._bounded_body(response) if stream else response.text
             error = classify_http(response.status_code, text, dict(response.headers))
             if isinstance(error, StaleSignatureError) and not resigned:
                 resigned = True
@@ -347,7 +406,7 @@ class GrokHTTP:
         delay = retry_after if retry_after is not None else BACKOFF_BASE * 2**attempt
         await asyncio.sleep(delay + random.uniform(0, 0.1))
 
-    async def _error_body(self, response: Any) -> str:
+    async def _bounded_body(self, response: Any) -> str:
         data = bytearray()
         try:
             chunks = response.aiter_content()
