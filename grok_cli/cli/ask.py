@@ -10,6 +10,7 @@ from grok_cli.cli.context import state
 from grok_cli.cli.options import (
     JsonlOpt,
     ModelOpt,
+    NoHistoryOpt,
     NoReasoningOpt,
     NoSearchOpt,
     PrivateOpt,
@@ -32,12 +33,18 @@ def ask(
     no_search: NoSearchOpt = False,
     timeout: TimeoutOpt = None,
     proxy: ProxyOpt = None,
+    no_history: NoHistoryOpt = False,
+    continue_last: Annotated[
+        bool, typer.Option("--continue", "-c", help="Continue the last conversation (`grok continue last`).")
+    ] = False,
 ) -> None:
     """Ask Grok: the answer streams to stdout, reasoning and status to stderr.
 
     \b
     Piped stdin is put before the prompt:
       cat error.log | grok ask "What went wrong?"
+    Follow up on the answer:
+      grok ask -c "Show me the fix"
     """
     from grok_cli.cli.chat import ChatOptions, run_ask
     from grok_cli.cli.runner import run_command
@@ -56,7 +63,15 @@ def ask(
             search=not no_search,
             timeout=timeout,
             proxy=proxy,
+            no_history=no_history,
         )
+        if continue_last:
+            from grok_cli.cli.continue_ import run_continue
+            from grok_cli.errors import UsageError
+
+            if private:
+                raise UsageError("--private starts a new conversation; it cannot be used with --continue.")
+            return run_continue(st.io, opts, "last")
         return run_ask(st.io, opts)
 
     run_command(st.io, st.debug, body)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grok_cli.cli.prompt import compose_prompt
 from grok_cli.config import Settings, load_settings
@@ -14,6 +15,9 @@ from grok_cli.io import IO
 from grok_cli.protocol import models
 from grok_cli.protocol.payload import ChatRequest
 from grok_cli.sinks.base import Sink
+
+if TYPE_CHECKING:
+    from grok_cli.client import Client
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class ChatOptions:
     search: bool
     timeout: float | None
     proxy: str | None
+    no_history: bool = False
 
     @classmethod
     def build(cls, *, jsonl: bool, raw: bool, **kwargs) -> ChatOptions:
@@ -50,8 +55,38 @@ def select_sink(io: IO, opts: ChatOptions) -> Sink:
     return PlainSink(io, show_reasoning=opts.show_reasoning)
 
 
+def turn_sink(
+    io: IO, settings: Settings, opts: ChatOptions, request: ChatRequest, *, title: str | None = None
+) -> Sink:
+    """The output sink, plus the history recorder and the continuation hint where they apply."""
+    from grok_cli.sinks.base import Tee
+    from grok_cli.sinks.hint import ContinueHint
+
+    sinks: list[Sink] = [select_sink(io, opts)]
+    if settings.history:
+        from grok_cli.history import open_history
+        from grok_cli.sinks.history import HistorySink
+
+        history = open_history(settings.dirs.history_db)
+        assert history is not None
+        sinks.append(
+            HistorySink(
+                io,
+                history,
+                prompt=request.prompt,
+                private=request.temporary,
+                parent_response_id=request.parent_response_id,
+                title=title,
+            )
+        )
+    if opts.output == "plain":
+        sinks.append(ContinueHint(io, short=settings.history))
+    return Tee(*sinks)
+
+
 def settings_for(io: IO, opts: ChatOptions) -> Settings:
-    return load_settings({"model": opts.model, "timeout": opts.timeout, "proxy": opts.proxy}, io.environ)
+    flags = {"model": opts.model, "timeout": opts.timeout, "proxy": opts.proxy}
+    return load_settings({**flags, "history": False if opts.no_history else None}, io.environ)
 
 
 def run_ask(io: IO, opts: ChatOptions) -> int:
@@ -64,30 +99,40 @@ def run_ask(io: IO, opts: ChatOptions) -> int:
     return run_async(lambda: stream_turn(io, settings, opts, request))
 
 
-async def stream_turn(io: IO, settings: Settings, opts: ChatOptions, request: ChatRequest) -> int:
-    import asyncio
-
+def open_client(io: IO, settings: Settings) -> Client:
     from grok_cli.auth.resolve import require_credentials
     from grok_cli.client import Client
 
     credentials = require_credentials(settings.dirs, io.environ, interactive=io.interactive)
-    sink = select_sink(io, opts)
-    async with Client(settings, credentials, clock=io.monotonic) as client:
-        stream = client.chat(request, raw=opts.output == "raw")
-        try:
-            async with contextlib.aclosing(stream.events()) as events:
-                async for event in events:
-                    sink.on_event(event)
-        except GrokError as e:
-            if stream.started:
-                sink.on_event(stream.partial_done())
-            sink.on_event(Error(e.code, e.message, int(e.status)))
-            sink.close(e.status)
-            raise
-        except asyncio.CancelledError:
-            if stream.started:
-                sink.on_event(stream.partial_done())
-            sink.close(ExitStatus.INTERRUPTED)
-            raise
+    return Client(settings, credentials, clock=io.monotonic)
+
+
+async def stream_turn(io: IO, settings: Settings, opts: ChatOptions, request: ChatRequest) -> int:
+    async with open_client(io, settings) as client:
+        return await stream_with(client, io, settings, opts, request)
+
+
+async def stream_with(
+    client: Client, io: IO, settings: Settings, opts: ChatOptions, request: ChatRequest, *, title: str | None = None
+) -> int:
+    import asyncio
+
+    sink = turn_sink(io, settings, opts, request, title=title)
+    stream = client.chat(request, raw=opts.output == "raw")
+    try:
+        async with contextlib.aclosing(stream.events()) as events:
+            async for event in events:
+                sink.on_event(event)
+    except GrokError as e:
+        if stream.started:
+            sink.on_event(stream.partial_done())
+        sink.on_event(Error(e.code, e.message, int(e.status)))
+        sink.close(e.status)
+        raise
+    except asyncio.CancelledError:
+        if stream.started:
+            sink.on_event(stream.partial_done())
+        sink.close(ExitStatus.INTERRUPTED)
+        raise
     sink.close(ExitStatus.OK)
     return int(ExitStatus.OK)

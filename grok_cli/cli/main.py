@@ -67,9 +67,11 @@ def main(
 
 def _register() -> None:
     """One module per command group; each adds itself here."""
-    from grok_cli.cli import ask
+    from grok_cli.cli import ask, continue_, history
 
     app.command()(ask.ask)
+    app.command("continue")(continue_.continue_)
+    app.add_typer(history.app, name="history")
 
 
 _register()

@@ -23,3 +23,6 @@ TimeoutOpt = Annotated[
     Optional[float], typer.Option("--timeout", help="Give up after this many silent seconds (GROK_TIMEOUT).")
 ]
 ProxyOpt = Annotated[Optional[str], typer.Option("--proxy", help="Proxy URL (default: HTTPS_PROXY).")]
+NoHistoryOpt = Annotated[
+    bool, typer.Option("--no-history", help="Do not record this turn in the local history (GROK_HISTORY=0).")
+]
