@@ -253,6 +253,9 @@ class History:
         "(SELECT count(*) FROM turns t WHERE t.conversation_id = c.id)"
     )
 
+    # The conversation whose latest turn started last: turn ids only grow, timestamps can tie.
+    _NEWEST = "(SELECT max(t.id) FROM turns t WHERE t.conversation_id = c.id) DESC, c.rowid DESC"
+
     @staticmethod
     def _conversation(row: tuple[Any, ...]) -> ConversationRecord:
         return ConversationRecord(row[0], row[1], row[2], bool(row[3]), row[4], row[5], row[6])
@@ -260,7 +263,7 @@ class History:
     def conversations(self, limit: int | None = None) -> list[ConversationRecord]:
         """Newest first (by last activity)."""
         rows = self.db.execute(
-            f"SELECT {self._CONV_COLUMNS} FROM conversations c ORDER BY c.updated DESC, c.rowid DESC LIMIT ?",
+            f"SELECT {self._CONV_COLUMNS} FROM conversations c ORDER BY {self._NEWEST} LIMIT ?",
             (-1 if limit is None else limit,),
         )
         return [self._conversation(r) for r in rows]
@@ -295,13 +298,13 @@ class History:
         if not ref:
             raise UsageError("The conversation id is empty.", "Give an id, a prefix of one, or `last`.")
         if ref == LAST:
-            row = self.db.execute("SELECT id FROM conversations ORDER BY updated DESC, rowid DESC LIMIT 1").fetchone()
+            row = self.db.execute(f"SELECT c.id FROM conversations c ORDER BY {self._NEWEST} LIMIT 1").fetchone()
             if row is None:
                 raise UsageError("The history has no conversation yet.", 'Start one with: grok ask "..."')
             return str(row[0])
         rows = self.db.execute(
             f"SELECT {self._CONV_COLUMNS} FROM conversations c WHERE substr(c.id, 1, ?) = ? "
-            "ORDER BY c.updated DESC LIMIT 11",
+            f"ORDER BY {self._NEWEST} LIMIT 11",
             (len(ref), ref),
         ).fetchall()
         exact = [r for r in rows if r[0] == ref]

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-HEAVY = ("curl_cffi", "keyring", "nodriver", "browser_cookie3", "rich.markdown")
+HEAVY = ("curl_cffi", "keyring", "nodriver", "browser_cookie3", "rich.markdown", "sqlite3")
 
 PROBE = """
 import sys
@@ -18,7 +18,11 @@ print("HEAVY=" + ",".join(m for m in {heavy!r} if m in sys.modules), file=sys.st
 """
 
 
-@pytest.mark.parametrize("args", [["--help"], ["--version"], ["ask", "--help"]])
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["--version"], ["ask", "--help"], ["continue", "--help"], ["history", "--help"],
+     ["history", "show", "--help"]],
+)
 def test_no_heavy_imports(args):
     err = subprocess.run(
         [sys.executable, "-c", PROBE.format(args=args, heavy=HEAVY)],

@@ -275,16 +275,19 @@ def _delete_remote(io: IO, ids: list[str]) -> set[str]:
 
     settings = load_settings({}, io.environ)
 
-    async def delete() -> None:
+    async def delete() -> set[str]:
         from grok_cli.cli.chat import open_client
-
         from grok_cli.errors import UsageError
 
+        gone = set()
         async with open_client(io, settings) as client:
             for conv_id in ids:
                 try:
                     await client.http.request_json("DELETE", f"/rest/app-chat/conversations/soft/{conv_id}")
                 except UsageError:  # 404: already deleted there, or never saved (private)
                     io.stderr.write(f"grok.com does not know {conv_id}; nothing to delete there.\n")
+                else:
+                    gone.add(conv_id)
+        return gone
 
-    run_async(delete)
+    return run_async(delete)
