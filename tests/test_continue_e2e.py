@@ -225,3 +225,12 @@ def test_tty_shows_how_to_continue_on_stderr(grok_env, fake, home):
 def test_machine_output_gets_no_hint(grok_env, fake, args):
     _, _, err = _run_with_tty_stderr(grok_env, "ask", *args, "hi")
     assert "grok continue" not in err
+
+
+def test_a_closed_pipe_keeps_what_was_delivered(grok_env, fake, home):
+    p = subprocess.run(f"{GROK} ask 'scenario:long:5000 hi' | head -c 5", shell=True, capture_output=True,
+                       text=True, env=grok_env, timeout=30)
+    assert p.stderr == ""
+    (conv,) = history(home).conversations()
+    (turn,) = history(home).turns(conv.id)
+    assert turn.status == "incomplete" and turn.answer.startswith(p.stdout) and turn.finished

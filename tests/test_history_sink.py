@@ -131,3 +131,22 @@ def test_a_failing_database_costs_one_warning_not_the_answer(path):
     sink.close(ExitStatus.OK)
     warnings = io.stderr.getvalue().splitlines()
     assert len(warnings) == 1 and "not saved in the history" in warnings[0]
+
+
+def test_tee_closes_the_history_even_when_stdout_is_gone(path):
+    from grok_cli.sinks.base import Tee
+
+    class GoneStdout:
+        def on_event(self, event):
+            pass
+
+        def close(self, status):
+            raise BrokenPipeError
+
+    sink = make_sink(path)
+    tee = Tee(GoneStdout(), sink)
+    tee.on_event(Conversation(CONV, None, "fast"))
+    tee.on_event(Token("delivered"))
+    with pytest.raises(BrokenPipeError):
+        tee.close(ExitStatus.INTERRUPTED)
+    assert only_turn(path)[1].answer == "delivered"

@@ -134,5 +134,9 @@ async def stream_with(
             sink.on_event(stream.partial_done())
         sink.close(ExitStatus.INTERRUPTED)
         raise
+    except BrokenPipeError:
+        # The reader left (`| head`): the history keeps what was delivered; the exit stays quiet.
+        sink.close(ExitStatus.INTERRUPTED)
+        raise
     sink.close(ExitStatus.OK)
     return int(ExitStatus.OK)

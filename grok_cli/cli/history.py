@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -230,8 +230,7 @@ def export(
         if fmt == "json":
             _write_json(io, conversation_json(conv, turns))
         else:
-            io.stdout.write(as_markdown(conv, turns))
-            io.stdout.flush()
+            _out(io, _safe(io, as_markdown(conv, turns)))
         return 0
 
     _run(ctx, body)
