@@ -22,6 +22,8 @@ Examples:
   grok ask "Explain CRDTs in two sentences"   answer on stdout, reasoning on stderr
   cat build.log | grok ask "Why did this fail?" | tee answer.md
   grok ask --jsonl -m expert "Plan a trip" | jq -r 'select(.type=="token").text'
+  grok continue last "And in Rust?"           follow up on the last conversation
+  grok history show last --last-answer        the last answer again, from the local history
 
 \b
 Exit codes: 0 ok, 1 internal, 2 usage, 3 auth, 4 blocked, 5 rate limited,
