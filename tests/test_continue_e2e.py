@@ -234,3 +234,12 @@ def test_a_closed_pipe_keeps_what_was_delivered(grok_env, fake, home):
     (conv,) = history(home).conversations()
     (turn,) = history(home).turns(conv.id)
     assert turn.status == "incomplete" and turn.answer.startswith(p.stdout) and turn.finished
+
+
+def test_an_unusable_history_costs_a_warning_not_the_answer(grok, fake, home):
+    (home / "history.db").write_bytes(b"not a database " * 100)
+    r = grok("ask", "hi")
+    assert (r.code, r.stdout) == (0, short_answer("hi") + "\n")
+    assert "not saved in the history" in r.stderr and "file is not a database" in r.stderr
+    r = grok("history", "list")
+    assert r.code == 1 and "Cannot use the history database" in r.stderr and "Traceback" not in r.stderr

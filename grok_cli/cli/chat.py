@@ -63,24 +63,16 @@ def turn_sink(
     from grok_cli.sinks.hint import ContinueHint
 
     sinks: list[Sink] = [select_sink(io, opts)]
+    recording = False
     if settings.history:
-        from grok_cli.history import open_history
-        from grok_cli.sinks.history import HistorySink
+        from grok_cli.sinks.history import open_recorder
 
-        history = open_history(settings.dirs.history_db)
-        assert history is not None
-        sinks.append(
-            HistorySink(
-                io,
-                history,
-                prompt=request.prompt,
-                private=request.temporary,
-                parent_response_id=request.parent_response_id,
-                title=title,
-            )
-        )
+        recorder = open_recorder(io, settings.dirs.history_db, request, title=title)
+        if recorder is not None:
+            sinks.append(recorder)
+            recording = True
     if opts.output == "plain":
-        sinks.append(ContinueHint(io, short=settings.history))
+        sinks.append(ContinueHint(io, short=recording))
     return Tee(*sinks)
 
 

@@ -9,16 +9,42 @@ arrived. A history that cannot be written costs a warning, never the answer.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from grok_cli.errors import ExitStatus
 from grok_cli.events import Conversation, Done, Error, Event, Image, Reasoning, SearchResults, Title, Token, UserTurn
-from grok_cli.history import History, TurnUpdate, now_iso
+from grok_cli.history import History, HistoryError, TurnUpdate, now_iso, open_history
 from grok_cli.io import IO
+from grok_cli.protocol.payload import ChatRequest
 from grok_cli.sinks.style import Style
 
 FLUSH_INTERVAL = 1.0
 # Stopped by the user or cut off on the way: the answer is partial, not wrong.
 _INCOMPLETE = frozenset({ExitStatus.INTERRUPTED, ExitStatus.TERMINATED, ExitStatus.NETWORK})
+
+
+def _warn(io: IO, message: str) -> None:
+    style = Style(io.color_stderr)
+    io.stderr.write(f"{style.warning('Warning:')} {message}\n")
+    io.stderr.flush()
+
+
+def open_recorder(io: IO, path: Path, request: ChatRequest, *, title: str | None = None) -> HistorySink | None:
+    """A HistorySink for this turn; None (after a warning) when the database is unusable."""
+    try:
+        history = open_history(path)
+    except HistoryError as e:
+        _warn(io, f"this answer is not saved in the history. {e.message}")
+        return None
+    assert history is not None
+    return HistorySink(
+        io,
+        history,
+        prompt=request.prompt,
+        private=request.temporary,
+        parent_response_id=request.parent_response_id,
+        title=title,
+    )
 
 
 def turn_status(status: ExitStatus) -> str:
@@ -135,10 +161,6 @@ class HistorySink:
             write(self.history)
         except sqlite3.Error as e:
             # The answer matters more than its record: warn once, then stop recording.
-            style = Style(self.io.color_stderr)
-            self.io.stderr.write(
-                f"{style.warning('Warning:')} this answer is not saved in the history ({self.history.path}: {e}).\n"
-            )
-            self.io.stderr.flush()
+            _warn(self.io, f"this answer is not saved in the history ({self.history.path}: {e}).")
             self.history.close()
             self.history = None
