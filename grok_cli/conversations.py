@@ -1,18 +1,30 @@
 """Conversations as grok.com keeps them (protocol section 4.6): what a follow-up needs to know.
 
-Used when the local history has never seen a conversation, e.g. one started in the browser.
+Used when the local history has never seen a conversation, e.g. one started in the browser: the
+thread that ends at its newest answer is read back, so the follow-up replies to that answer with
+its mode, and the local history can show the conversation from its start.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from grok_cli.errors import UsageError
-from grok_cli.history import Continuation
+from grok_cli.history import Continuation, ImportedTurn
 from grok_cli.protocol import models
+from grok_cli.protocol.render import RenderFilter
 
 _BASE = "/rest/app-chat/conversations"
+_PLACEHOLDER_TITLE = "New conversation"
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteConversation:
+    continuation: Continuation
+    created: str | None
+    turns: list[ImportedTurn]  # the thread ending at continuation.parent_response_id, oldest first
 
 
 def _mode_of(response: Mapping[str, Any]) -> str | None:
@@ -32,6 +44,10 @@ def _mode_of(response: Mapping[str, Any]) -> str | None:
         return models.resolve(legacy_mode.removeprefix("MODEL_MODE_").lower())
     except UsageError:
         return None
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def latest_assistant(nodes: Any, responses: Any) -> tuple[str, Mapping[str, Any]] | None:
@@ -54,35 +70,76 @@ def latest_assistant(nodes: Any, responses: Any) -> tuple[str, Mapping[str, Any]
     return newest, bodies.get(newest, {})
 
 
-async def remote_continuation(http: Any, conversation_id: str) -> Continuation:
-    """Ask grok.com for a conversation's latest assistant response and the mode it used.
+def _answer_text(message: str) -> str:
+    render = RenderFilter()
+    return render.feed(message) + render.flush()
+
+
+def thread(nodes: Any, responses: Any, last_assistant: str, default_mode: str) -> list[ImportedTurn]:
+    """The turns from the root to ``last_assistant``, oldest first (other branches are left out)."""
+    parents = {
+        n["responseId"]: _str(n.get("parentResponseId"))
+        for n in nodes or []
+        if isinstance(n, Mapping) and isinstance(n.get("responseId"), str)
+    }
+    bodies = {r.get("responseId"): r for r in (responses or []) if isinstance(r, Mapping)}
+    turns: list[ImportedTurn] = []
+    assistant: str | None = last_assistant
+    seen: set[str] = set()
+    while assistant is not None and assistant not in seen:
+        seen.add(assistant)
+        human = parents.get(assistant)
+        if human is None:
+            break
+        asked, answered = bodies.get(human, {}), bodies.get(assistant, {})
+        previous = parents.get(human)
+        turns.append(
+            ImportedTurn(
+                user_response_id=human,
+                response_id=assistant,
+                parent_response_id=previous,
+                prompt=_str(asked.get("message")) or "",
+                answer=_answer_text(_str(answered.get("message")) or ""),
+                model=_mode_of(answered) or default_mode,
+                complete=answered.get("partial") is not True,
+                started=_str(asked.get("createTime")),
+                finished=_str(answered.get("createTime")),
+            )
+        )
+        assistant = previous
+    turns.reverse()
+    return turns
+
+
+async def remote_conversation(http: Any, conversation_id: str) -> RemoteConversation:
+    """Ask grok.com for a conversation's newest answer, the mode it used and the thread to it.
 
     ``http`` is a ``GrokHTTP``; an unknown conversation is a usage error (grok.com answers 404).
     """
     conv = await http.request_json("GET", f"{_BASE}/{conversation_id}")
     tree = await http.request_json("GET", f"{_BASE}/{conversation_id}/response-node?includeThreads=true")
     nodes = tree.get("responseNodes") if isinstance(tree, Mapping) else None
-    assistant_ids = [
-        n["responseId"] for n in nodes or [] if isinstance(n, Mapping) and n.get("sender") == "assistant"
-    ]
-    loaded = {}
-    if assistant_ids:
-        loaded = await http.request_json(
-            "POST", f"{_BASE}/{conversation_id}/load-responses", {"responseIds": assistant_ids}
-        )
-    found = latest_assistant(nodes, loaded.get("responses") if isinstance(loaded, Mapping) else None)
+    ids = [n["responseId"] for n in nodes or [] if isinstance(n, Mapping) and isinstance(n.get("responseId"), str)]
+    loaded = await http.request_json("POST", f"{_BASE}/{conversation_id}/load-responses", {"responseIds": ids})
+    responses = loaded.get("responses") if isinstance(loaded, Mapping) else None
+    found = latest_assistant(nodes, responses)
     if found is None:
         raise UsageError(
             f"The conversation {conversation_id} has no answer to reply to yet.",
             'Start a new one with: grok ask "..."',
         )
     response_id, body = found
+    mode = _mode_of(body) or models.DEFAULT_MODE
     conv = conv if isinstance(conv, Mapping) else {}
-    title = conv.get("title") if isinstance(conv.get("title"), str) else None
-    return Continuation(
-        conversation_id=conversation_id,
-        parent_response_id=response_id,
-        model=_mode_of(body) or models.DEFAULT_MODE,
-        title=None if title == "New conversation" else title,
-        private=bool(conv.get("temporary")),
+    title = _str(conv.get("title"))
+    return RemoteConversation(
+        continuation=Continuation(
+            conversation_id=conversation_id,
+            parent_response_id=response_id,
+            model=mode,
+            title=None if title == _PLACEHOLDER_TITLE else title,
+            private=bool(conv.get("temporary")),
+        ),
+        created=_str(conv.get("createTime")),
+        turns=thread(nodes, responses, response_id, mode),
     )

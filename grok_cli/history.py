@@ -128,6 +128,34 @@ class Continuation:
     private: bool
 
 
+@dataclass(frozen=True, slots=True)
+class ImportedTurn:
+    """A turn read back from grok.com (a conversation started elsewhere)."""
+
+    user_response_id: str
+    response_id: str
+    parent_response_id: str | None
+    prompt: str
+    answer: str
+    model: str
+    complete: bool
+    started: str | None
+    finished: str | None
+
+
+def normalize_time(value: str | None) -> str | None:
+    """grok.com's ISO times (micro- or milliseconds) in the history's form; None if unreadable."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 @dataclass
 class TurnUpdate:
     """The fields of a turn row that change while its answer streams."""
@@ -241,6 +269,40 @@ class History:
                 """,
                 (now_iso(), title, turn_id),
             )
+
+    def import_conversation(self, cont: Continuation, created: str | None, turns: list[ImportedTurn]) -> bool:
+        """Record a conversation started elsewhere with its earlier turns; False if already known."""
+        now = now_iso()
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM conversations WHERE id = ?", (cont.conversation_id,)).fetchone():
+                return False
+            first = normalize_time(created) or now
+            db.execute(
+                "INSERT INTO conversations (id, title, model, private, created, updated) VALUES (?, ?, ?, ?, ?, ?)",
+                (cont.conversation_id, cont.title, cont.model, int(cont.private), first, now),
+            )
+            for t in turns:
+                started = normalize_time(t.started) or first
+                db.execute(
+                    """
+                    INSERT INTO turns (conversation_id, user_response_id, response_id, parent_response_id, prompt,
+                                       answer, model, status, started, finished)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    (
+                        cont.conversation_id,
+                        t.user_response_id,
+                        t.response_id,
+                        t.parent_response_id,
+                        t.prompt,
+                        t.answer,
+                        t.model,
+                        "complete" if t.complete else "incomplete",
+                        started,
+                        normalize_time(t.finished),
+                    ),
+                )
+        return True
 
     def delete(self, conversation_id: str) -> None:
         with self._write() as db:

@@ -80,14 +80,22 @@ def test_ask_c_with_private_is_a_usage_error(grok, fake):
 
 def test_a_conversation_unknown_locally_is_continued_from_grok_com(grok, fake, home):
     first = ask_jsonl(grok, "--no-history", "-m", "auto", "started elsewhere")
-    second = grok("continue", "--jsonl", first["conversation_id"], "from here")
-    assert second.code == 0, second.stderr
+    conv_id = first["conversation_id"]
+    second = events(grok("continue", "--no-history", "--jsonl", conv_id, "still elsewhere").stdout)[-1]
+    third = grok("continue", "--jsonl", conv_id, "from here")
+    assert third.code == 0, third.stderr
     sent = fake.chat_requests()[-1]
-    assert sent.body["parentResponseId"] == first["response_id"]
+    assert sent.body["parentResponseId"] == second["response_id"]
     assert sent.body["modeId"] == "auto"  # read back from the response's metadata
     assert any(r.path.endswith("/response-node") for r in fake.requests)
-    conv = history(home).conversation(first["conversation_id"])
-    assert conv.title == "Fake chat: started elsewhere" and conv.turns == 1
+    h = history(home)
+    assert h.conversation(conv_id).title == "Fake chat: started elsewhere"
+    turns = h.turns(conv_id)  # the earlier turns were read back from grok.com
+    assert [t.prompt for t in turns] == ["started elsewhere", "still elsewhere", "from here"]
+    assert [t.answer for t in turns] == [short_answer(t.prompt) for t in turns]
+    assert [t.response_id for t in turns[:2]] == [first["response_id"], second["response_id"]]
+    assert [t.parent_response_id for t in turns] == [None, first["response_id"], second["response_id"]]
+    assert {t.status for t in turns} == {"complete"}
 
 
 def test_unknown_ids_are_usage_errors(grok, fake, home):

@@ -140,3 +140,21 @@ def test_conversations_are_newest_first_with_a_limit(store):
     turn(store, A)
     assert [c.id for c in store.conversations()] == [A, C, B]
     assert [c.id for c in store.conversations(2)] == [A, C]
+
+
+def test_a_conversation_from_grok_com_is_imported_once(store):
+    from grok_cli.history import Continuation, ImportedTurn
+
+    cont = Continuation(A, "a2", "auto", "From the browser", False)
+    turns = [
+        ImportedTurn("u1", "a1", None, "q1", "x1", "auto", True, "2026-03-08T09:57:42.225697Z", None),
+        ImportedTurn("u2", "a2", "a1", "q2", "x2", "auto", False, None, "bad time"),
+    ]
+    assert store.import_conversation(cont, "2026-03-08T09:57:42.225697Z", turns)
+    assert not store.import_conversation(cont, None, turns)
+    conv = store.conversation(A)
+    assert (conv.title, conv.turns, conv.created) == ("From the browser", 2, "2026-03-08T09:57:42.225Z")
+    rows = store.turns(A)
+    assert [(t.prompt, t.status, t.started) for t in rows] == [
+        ("q1", "complete", "2026-03-08T09:57:42.225Z"), ("q2", "incomplete", "2026-03-08T09:57:42.225Z")]
+    assert store.continuation(A).parent_response_id == "a2"

@@ -133,14 +133,21 @@ async def _continue(
     known: Continuation | None,
 ) -> int:
     from grok_cli.cli.chat import open_client, stream_with
-    from grok_cli.conversations import remote_continuation
+    from grok_cli.conversations import remote_conversation
     from grok_cli.protocol.payload import ChatRequest
 
     async with open_client(io, settings) as client:
         if known is None or known.parent_response_id is None:
             # Not in the history, or no answer of it was recorded (it failed before one came).
-            remote = await remote_continuation(client.http, conversation_id)
-            known = remote if known is None else replace(known, parent_response_id=remote.parent_response_id)
+            remote = await remote_conversation(client.http, conversation_id)
+            if known is None:
+                known = remote.continuation
+                if settings.history:
+                    from grok_cli.sinks.history import record_imported
+
+                    record_imported(io, settings.dirs.history_db, known, remote.created, remote.turns)
+            else:
+                known = replace(known, parent_response_id=remote.continuation.parent_response_id)
         request = ChatRequest(
             prompt=prompt,
             mode=mode or known.model,

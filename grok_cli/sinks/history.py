@@ -13,7 +13,16 @@ from pathlib import Path
 
 from grok_cli.errors import ExitStatus
 from grok_cli.events import Conversation, Done, Error, Event, Image, Reasoning, SearchResults, Title, Token, UserTurn
-from grok_cli.history import History, HistoryError, TurnUpdate, now_iso, open_history
+from grok_cli.history import (
+    Continuation,
+    History,
+    HistoryError,
+    ImportedTurn,
+    TurnUpdate,
+    history_errors,
+    now_iso,
+    open_history,
+)
 from grok_cli.io import IO
 from grok_cli.protocol.payload import ChatRequest
 from grok_cli.sinks.style import Style
@@ -45,6 +54,20 @@ def open_recorder(io: IO, path: Path, request: ChatRequest, *, title: str | None
         parent_response_id=request.parent_response_id,
         title=title,
     )
+
+
+def record_imported(io: IO, path: Path, cont: Continuation, created: str | None, turns: list[ImportedTurn]) -> None:
+    """Put a conversation started elsewhere into the history before its follow-up is recorded."""
+    try:
+        history = open_history(path)
+        assert history is not None
+        try:
+            with history_errors(path):
+                history.import_conversation(cont, created, turns)
+        finally:
+            history.close()
+    except HistoryError as e:
+        _warn(io, f"the earlier turns of {cont.conversation_id} are not saved in the history. {e.message}")
 
 
 def turn_status(status: ExitStatus) -> str:
