@@ -141,15 +141,16 @@ def test_sixteen_processes_at_once_lose_no_turn(grok_env, fake, home):
     assert prompts == {f"parallel {i}" for i in range(16)}
 
 
-def test_ctrl_c_keeps_the_partial_answer_and_continue_last_works(grok, grok_env, fake, home):
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_keeps_the_partial_answer_and_continue_last_works(grok, grok_env, fake, home, sig, code):
     proc = subprocess.Popen([GROK, "ask", "scenario:slow:0.3 hello"], stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=grok_env, bufsize=0)
     first = proc.stdout.read(1)
     assert first
     time.sleep(0.4)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     out, _ = proc.communicate(timeout=30)
-    assert proc.returncode == 130
+    assert proc.returncode == code
     printed = (first + out).decode().rstrip("\n")
     h = history(home)
     (conv,) = h.conversations()
