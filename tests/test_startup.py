@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-HEAVY = ("curl_cffi", "keyring", "nodriver", "browser_cookie3", "rich.markdown")
+HEAVY = ("curl_cffi", "keyring", "nodriver", "browser_cookie3", "rich.markdown", "sqlite3")
 
 PROBE = """
 import sys
@@ -24,6 +24,7 @@ print("HEAVY=" + ",".join(m for m in {heavy!r} if m in sys.modules), file=sys.st
     [
         ["--help"], ["--version"], ["ask", "--help"], ["images", "--help"],
         ["models", "--help"], ["models"], ["models", "--json"],
+        ["continue", "--help"], ["history", "--help"], ["history", "show", "--help"],
     ],
 )
 def test_no_heavy_imports(args, tmp_path):

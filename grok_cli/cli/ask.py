@@ -11,6 +11,7 @@ from grok_cli.cli.options import (
     FileOpt,
     JsonlOpt,
     ModelOpt,
+    NoHistoryOpt,
     NoReasoningOpt,
     NoSearchOpt,
     PrivateOpt,
@@ -36,6 +37,10 @@ def ask(
     save_images: SaveImagesOpt = None,
     timeout: TimeoutOpt = None,
     proxy: ProxyOpt = None,
+    no_history: NoHistoryOpt = False,
+    continue_last: Annotated[
+        bool, typer.Option("--continue", "-c", help="Continue the last conversation (`grok continue last`).")
+    ] = False,
 ) -> None:
     """Ask Grok: the answer streams to stdout, reasoning and status to stderr.
 
@@ -47,6 +52,10 @@ def ask(
     Files are uploaded and attached (a prompt over 40,000 characters is sent as a file too):
       grok ask -f chart.png -f report.pdf "Do these agree?"
       xclip -selection clipboard -t image/png -o | grok ask -f - "What does this show?"
+
+    \b
+    Follow up on the answer:
+      grok ask -c "Show me the fix"
     """
     from grok_cli.cli.chat import ChatOptions, run_ask
     from grok_cli.cli.runner import run_command
@@ -67,7 +76,15 @@ def ask(
             save_images=save_images,
             timeout=timeout,
             proxy=proxy,
+            no_history=no_history,
         )
+        if continue_last:
+            from grok_cli.cli.continue_ import run_continue
+            from grok_cli.errors import UsageError
+
+            if private:
+                raise UsageError("--private starts a new conversation; it cannot be used with --continue.")
+            return run_continue(st.io, opts, "last")
         return run_ask(st.io, opts)
 
     run_command(st.io, st.debug, body)

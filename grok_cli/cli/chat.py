@@ -37,6 +37,7 @@ class ChatOptions:
     proxy: str | None
     save_images: Path | None = None  # --save-images DIR
     files: tuple[str, ...] = ()  # -f paths, "-" for stdin
+    no_history: bool = False
 
     @classmethod
     def build(cls, *, jsonl: bool, raw: bool, **kwargs) -> ChatOptions:
@@ -60,8 +61,30 @@ def select_sink(io: IO, opts: ChatOptions) -> Sink:
     return PlainSink(io, show_reasoning=opts.show_reasoning)
 
 
+def turn_sink(
+    io: IO, settings: Settings, opts: ChatOptions, request: ChatRequest, *, title: str | None = None
+) -> Sink:
+    """The output sink, plus the history recorder and the continuation hint where they apply."""
+    from grok_cli.sinks.base import Tee
+    from grok_cli.sinks.hint import ContinueHint
+
+    sinks: list[Sink] = [select_sink(io, opts)]
+    recording = False
+    if settings.history:
+        from grok_cli.sinks.history import open_recorder
+
+        recorder = open_recorder(io, settings.dirs.history_db, request, title=title)
+        if recorder is not None:
+            sinks.append(recorder)
+            recording = True
+    if opts.output == "plain":
+        sinks.append(ContinueHint(io, short=recording))
+    return Tee(*sinks)
+
+
 def settings_for(io: IO, opts: ChatOptions) -> Settings:
-    return load_settings({"model": opts.model, "timeout": opts.timeout, "proxy": opts.proxy}, io.environ)
+    flags = {"model": opts.model, "timeout": opts.timeout, "proxy": opts.proxy}
+    return load_settings({**flags, "history": False if opts.no_history else None}, io.environ)
 
 
 def run_ask(io: IO, opts: ChatOptions) -> int:
@@ -81,11 +104,6 @@ def image_saver(io: IO, opts: ChatOptions, request: ChatRequest) -> ImageSaver |
     from grok_cli.images import ImageSaver, report_to_stderr
 
     return ImageSaver(opts.save_images, name_hint=request.prompt, force=False, on_failure=report_to_stderr(io))
-
-
-def _fail(sink: Sink, error: GrokError) -> None:
-    sink.on_event(Error(error.code, error.message, int(error.status)))
-    sink.close(error.status)
 
 
 def read_turn_input(io: IO, opts: ChatOptions) -> tuple[list[LocalFile], str]:
@@ -119,6 +137,19 @@ def _uploads(io: IO, request: ChatRequest, files: Sequence[LocalFile]) -> list[L
     return [prompt_file(request.prompt), *files]
 
 
+def _fail(sink: Sink, error: GrokError) -> None:
+    sink.on_event(Error(error.code, error.message, int(error.status)))
+    sink.close(error.status)
+
+
+def open_client(io: IO, settings: Settings) -> Client:
+    from grok_cli.auth.resolve import require_credentials
+    from grok_cli.client import Client
+
+    credentials = require_credentials(settings.dirs, io.environ, interactive=io.interactive)
+    return Client(settings, credentials, clock=io.monotonic)
+
+
 async def stream_turn(
     io: IO,
     settings: Settings,
@@ -129,47 +160,64 @@ async def stream_turn(
     sink: Sink | None = None,
     saver: ImageSaver | None = None,
 ) -> int:
+    async with open_client(io, settings) as client:
+        return await stream_with(client, io, settings, opts, request, files, sink=sink, saver=saver)
+
+
+async def stream_with(
+    client: Client,
+    io: IO,
+    settings: Settings,
+    opts: ChatOptions,
+    request: ChatRequest,
+    files: Sequence[LocalFile] = (),
+    *,
+    title: str | None = None,
+    sink: Sink | None = None,
+    saver: ImageSaver | None = None,
+) -> int:
     """Upload the files (all of them, or no chat request is made), then stream the answer into
-    ``sink`` (default: from the output flags). With a ``saver``, every Image is downloaded
-    before the sinks see it, so its ``path`` is known there."""
+    ``sink`` (default: the output flags' sink with the history). With a ``saver``, every Image
+    is downloaded before the sinks see it, so its ``path`` is known there."""
     import asyncio
 
-    from grok_cli.auth.resolve import require_credentials
-    from grok_cli.client import ChatStream, Client
+    from grok_cli.client import ChatStream
 
     saver = saver or image_saver(io, opts, request)
     if saver is not None:
         saver.prepare()
-    credentials = require_credentials(settings.dirs, io.environ, interactive=io.interactive)
-    sink = sink or select_sink(io, opts)
     uploads = _uploads(io, request, files)
-    async with Client(settings, credentials, clock=io.monotonic) as client:
-        stream: ChatStream | None = None
+    sink = sink or turn_sink(io, settings, opts, request, title=title)
+    stream: ChatStream | None = None
+    try:
+        request = with_attachments(request, [await _upload(io, client, f) for f in uploads])
+        stream = client.chat(request, raw=opts.output == "raw")
+        async with contextlib.aclosing(stream.events()) as events:
+            async for event in events:
+                if saver is not None and isinstance(event, Image):
+                    event = await saver.save(client.http, event)
+                sink.on_event(event)
+    except GrokError as e:
+        if stream is not None and stream.started:
+            sink.on_event(stream.partial_done())
+        error = e
         try:
-            request = with_attachments(request, [await _upload(io, client, f) for f in uploads])
-            stream = client.chat(request, raw=opts.output == "raw")
-            async with contextlib.aclosing(stream.events()) as events:
-                async for event in events:
-                    if saver is not None and isinstance(event, Image):
-                        event = await saver.save(client.http, event)
-                    sink.on_event(event)
-        except GrokError as e:
-            if stream is not None and stream.started:
-                sink.on_event(stream.partial_done())
-            error = e
-            try:
-                if isinstance(e, RateLimitedError):
-                    error = await client.explain_rate_limit(request.mode, e)
-            finally:  # a Ctrl-C while asking about the quota must not skip closing the sink
-                _fail(sink, error)
-            if error is not e:
-                raise error from e
-            raise
-        except asyncio.CancelledError:
-            if stream is not None and stream.started:
-                sink.on_event(stream.partial_done())
-            sink.close(ExitStatus.INTERRUPTED)
-            raise
+            if isinstance(e, RateLimitedError):
+                error = await client.explain_rate_limit(request.mode, e)
+        finally:  # a Ctrl-C while asking about the quota must not skip closing the sink
+            _fail(sink, error)
+        if error is not e:
+            raise error from e
+        raise
+    except asyncio.CancelledError:
+        if stream is not None and stream.started:
+            sink.on_event(stream.partial_done())
+        sink.close(ExitStatus.INTERRUPTED)
+        raise
+    except BrokenPipeError:
+        # The reader left (`| head`): the history keeps what was delivered; the exit stays quiet.
+        sink.close(ExitStatus.INTERRUPTED)
+        raise
     failure = saver.error() if saver is not None else None
     if failure is not None:
         _fail(sink, failure)

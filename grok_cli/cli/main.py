@@ -22,6 +22,8 @@ Examples:
   grok ask "Explain CRDTs in two sentences"   answer on stdout, reasoning on stderr
   cat build.log | grok ask "Why did this fail?" | tee answer.md
   grok ask --jsonl -m expert "Plan a trip" | jq -r 'select(.type=="token").text'
+  grok continue last "And in Rust?"           follow up on the last conversation
+  grok history show last --last-answer        the last answer again, from the local history
   grok images "a lighthouse at dawn" -n 4 -o pics    saved paths on stdout
 
 \b
@@ -68,9 +70,11 @@ def main(
 
 def _register() -> None:
     """One module per command group; each adds itself here."""
-    from grok_cli.cli import ask, images, models
+    from grok_cli.cli import ask, continue_, history, images, models
 
     app.command()(ask.ask)
+    app.command("continue")(continue_.continue_)
+    app.add_typer(history.app, name="history")
     app.command()(models.models)
     app.command()(images.images)
 

@@ -48,3 +48,6 @@ FileOpt = Annotated[
         help="Attach a file (image, PDF, text...); repeatable. `-f -` attaches stdin.",
     ),
 ]
+NoHistoryOpt = Annotated[
+    bool, typer.Option("--no-history", help="Do not record this turn in the local history (GROK_HISTORY=0).")
+]

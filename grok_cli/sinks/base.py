@@ -24,5 +24,12 @@ class Tee:
             sink.on_event(event)
 
     def close(self, status: ExitStatus) -> None:
+        """Close every sink even if one fails (a closed stdout must not stop the history)."""
+        failure: BaseException | None = None
         for sink in self.sinks:
-            sink.close(status)
+            try:
+                sink.close(status)
+            except BaseException as e:
+                failure = failure or e
+        if failure is not None:
+            raise failure

@@ -177,7 +177,8 @@ class GrokHTTP:
             "sec-fetch-site": "same-origin",
             "x-xai-request-id": str(uuid.uuid4()),
         }
-        signature = await self.signer.sign(method, path)
+        # The browser signs the path alone; a query string would break the digest.
+        signature = await self.signer.sign(method, path.partition("?")[0])
         if signature:
             headers["x-statsig-id"] = signature
         return headers

@@ -1,0 +1,118 @@
+"""The history database's schema, as an append-only list of migrations.
+
+A migration's name is its version: ``m001_...`` runs before ``m002_...``. A shipped migration is
+never edited; a change of schema is a new function at the end. ``history.open_history`` is the
+only caller of :func:`migrate`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sqlite3
+
+Migration = Callable[["sqlite3.Connection"], None]
+MIGRATIONS: list[Migration] = []
+
+
+def migration(fn: Migration) -> Migration:
+    MIGRATIONS.append(fn)
+    return fn
+
+
+@migration
+def m001_initial(db: sqlite3.Connection) -> None:
+    db.execute(
+        """
+        CREATE TABLE conversations (
+            id TEXT PRIMARY KEY,
+            title TEXT,
+            model TEXT NOT NULL,
+            private INTEGER NOT NULL DEFAULT 0,
+            created TEXT NOT NULL,
+            updated TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX conversations_updated ON conversations (updated)")
+    db.execute(
+        """
+        CREATE TABLE turns (
+            id INTEGER PRIMARY KEY,
+            conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            user_response_id TEXT,
+            response_id TEXT,
+            parent_response_id TEXT,
+            prompt TEXT NOT NULL,
+            answer TEXT NOT NULL DEFAULT '',
+            reasoning TEXT NOT NULL DEFAULT '',
+            images TEXT NOT NULL DEFAULT '[]',
+            web_results TEXT NOT NULL DEFAULT '[]',
+            model TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('complete', 'incomplete', 'error')),
+            error_code TEXT,
+            error_message TEXT,
+            started TEXT NOT NULL,
+            finished TEXT,
+            first_token_ms INTEGER,
+            duration_ms INTEGER
+        )
+        """
+    )
+    db.execute("CREATE INDEX turns_conversation ON turns (conversation_id, id)")
+    # External-content full-text index over prompts and answers, kept in step by triggers.
+    db.execute(
+        "CREATE VIRTUAL TABLE turns_fts USING fts5("
+        "prompt, answer, content='turns', content_rowid='id', tokenize='unicode61 remove_diacritics 2')"
+    )
+    db.execute(
+        """
+        CREATE TRIGGER turns_ai AFTER INSERT ON turns BEGIN
+            INSERT INTO turns_fts (rowid, prompt, answer) VALUES (new.id, new.prompt, new.answer);
+        END
+        """
+    )
+    db.execute(
+        """
+        CREATE TRIGGER turns_ad AFTER DELETE ON turns BEGIN
+            INSERT INTO turns_fts (turns_fts, rowid, prompt, answer) VALUES ('delete', old.id, old.prompt, old.answer);
+        END
+        """
+    )
+    db.execute(
+        """
+        CREATE TRIGGER turns_au AFTER UPDATE OF prompt, answer ON turns BEGIN
+            INSERT INTO turns_fts (turns_fts, rowid, prompt, answer) VALUES ('delete', old.id, old.prompt, old.answer);
+            INSERT INTO turns_fts (rowid, prompt, answer) VALUES (new.id, new.prompt, new.answer);
+        END
+        """
+    )
+
+
+def migrate(db: sqlite3.Connection) -> list[str]:
+    """Apply the missing migrations, each with its bookkeeping row in one IMMEDIATE transaction.
+
+    The applied set is read again inside each transaction, so processes that start together on
+    a new database line up behind the write lock instead of running a migration twice.
+    """
+    db.execute("CREATE TABLE IF NOT EXISTS _grok_migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
+    applied = {row[0] for row in db.execute("SELECT name FROM _grok_migrations")}
+    done: list[str] = []
+    for fn in MIGRATIONS:
+        if fn.__name__ in applied:  # the common case takes no write lock at all
+            continue
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if db.execute("SELECT 1 FROM _grok_migrations WHERE name = ?", (fn.__name__,)).fetchone() is None:
+                fn(db)
+                applied = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+                db.execute("INSERT INTO _grok_migrations (name, applied) VALUES (?, ?)", (fn.__name__, applied))
+                done.append(fn.__name__)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    return done

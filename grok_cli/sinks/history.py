@@ -1,0 +1,189 @@
+"""Recording a turn in the local history while it streams.
+
+The row is written as soon as the conversation is known (status ``incomplete``), brought up to
+date at most every ``FLUSH_INTERVAL`` seconds and on the final events, and closed with the real
+outcome in ``close()``: an answer cut off by Ctrl-C, SIGTERM or a failure keeps the text that had
+arrived. A history that cannot be written costs a warning, never the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from grok_cli.errors import ExitStatus
+from grok_cli.events import Conversation, Done, Error, Event, Image, Reasoning, SearchResults, Title, Token, UserTurn
+from grok_cli.history import (
+    Continuation,
+    History,
+    HistoryError,
+    ImportedTurn,
+    TurnUpdate,
+    history_errors,
+    now_iso,
+    open_history,
+)
+from grok_cli.io import IO
+from grok_cli.protocol.payload import ChatRequest
+from grok_cli.sinks.style import Style
+
+FLUSH_INTERVAL = 1.0
+# Stopped by the user or cut off on the way: the answer is partial, not wrong.
+_INCOMPLETE = frozenset({ExitStatus.INTERRUPTED, ExitStatus.TERMINATED, ExitStatus.NETWORK})
+
+
+def _warn(io: IO, message: str) -> None:
+    style = Style(io.color_stderr)
+    io.stderr.write(f"{style.warning('Warning:')} {message}\n")
+    io.stderr.flush()
+
+
+def open_recorder(io: IO, path: Path, request: ChatRequest, *, title: str | None = None) -> HistorySink | None:
+    """A HistorySink for this turn; None (after a warning) when the database is unusable."""
+    try:
+        history = open_history(path)
+    except HistoryError as e:
+        _warn(io, f"this answer is not saved in the history. {e.message}")
+        return None
+    assert history is not None
+    return HistorySink(
+        io,
+        history,
+        prompt=request.prompt,
+        private=request.temporary,
+        parent_response_id=request.parent_response_id,
+        title=title,
+    )
+
+
+def record_imported(io: IO, path: Path, cont: Continuation, created: str | None, turns: list[ImportedTurn]) -> None:
+    """Put a conversation started elsewhere into the history before its follow-up is recorded."""
+    try:
+        history = open_history(path)
+        assert history is not None
+        try:
+            with history_errors(path):
+                history.import_conversation(cont, created, turns)
+        finally:
+            history.close()
+    except HistoryError as e:
+        _warn(io, f"the earlier turns of {cont.conversation_id} are not saved in the history. {e.message}")
+
+
+def turn_status(status: ExitStatus) -> str:
+    if status == ExitStatus.OK:
+        return "complete"
+    return "incomplete" if status in _INCOMPLETE else "error"
+
+
+class HistorySink:
+    def __init__(
+        self,
+        io: IO,
+        history: History,
+        *,
+        prompt: str,
+        private: bool,
+        parent_response_id: str | None,
+        title: str | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.io = io
+        self.history: History | None = history
+        self.prompt = prompt
+        self.private = private
+        self.parent_response_id = parent_response_id
+        self.title = title
+        self.clock = clock or io.monotonic
+        self.started = self.clock()
+        self.turn_id: int | None = None
+        self.update = TurnUpdate()
+        self._answer: list[str] = []
+        self._reasoning: list[str] = []
+        self._images: dict[str, dict[str, str | None]] = {}
+        self._title_changed = False
+        self._last_flush = self.started
+
+    def _elapsed_ms(self) -> int:
+        return int((self.clock() - self.started) * 1000)
+
+    def on_event(self, event: Event) -> None:
+        upd = self.update
+        if isinstance(event, Conversation):
+            if self.turn_id is None and event.conversation_id:
+                self._safely(lambda h: self._start(h, event))
+            return
+        if isinstance(event, Token):
+            if upd.first_token_ms is None:
+                upd.first_token_ms = self._elapsed_ms()
+            self._answer.append(event.text)
+        elif isinstance(event, Reasoning):
+            self._reasoning.append(event.text.strip() + "\n" if event.tag == "header" else event.text)
+        elif isinstance(event, UserTurn):
+            upd.user_response_id = event.response_id
+        elif isinstance(event, SearchResults):
+            upd.web_results += [{"url": r.url, "title": r.title, "preview": r.preview} for r in event.results]
+        elif isinstance(event, Image):
+            self._images[event.image_id] = {"image_id": event.image_id, "url": event.url, "path": event.path}
+        elif isinstance(event, Title):
+            self.title, self._title_changed = event.title, True
+        elif isinstance(event, Done):
+            upd.response_id = event.response_id or upd.response_id
+            if event.text:
+                self._answer = [event.text]
+        elif isinstance(event, Error):
+            upd.error_code, upd.error_message = event.code, event.message
+        else:
+            return
+        if isinstance(event, Done | Title | UserTurn) or self.clock() - self._last_flush >= FLUSH_INTERVAL:
+            self._flush()
+
+    def close(self, status: ExitStatus) -> None:
+        upd = self.update
+        upd.status = turn_status(status)
+        if upd.status != "error":
+            upd.error_code = upd.error_message = None
+        elif upd.error_code is None:
+            upd.error_code = status.name.lower()
+        upd.finished = now_iso()
+        upd.duration_ms = self._elapsed_ms()
+        self._flush()
+        if self.history is not None:
+            self.history.close()
+            self.history = None
+
+    # -- writing ------------------------------------------------------------------------------
+    def _start(self, history: History, event: Conversation) -> None:
+        self.turn_id = history.start_turn(
+            conversation_id=event.conversation_id,
+            model=event.model,
+            title=event.title or self.title,
+            private=self.private,
+            prompt=self.prompt,
+            parent_response_id=self.parent_response_id,
+        )
+
+    def _flush(self) -> None:
+        if self.turn_id is None:
+            return
+        self._last_flush = self.clock()
+        upd = self.update
+        upd.answer = "".join(self._answer)
+        upd.reasoning = "".join(self._reasoning)
+        upd.images = list(self._images.values())
+        title = self.title if self._title_changed else None
+        turn_id = self.turn_id
+        self._safely(lambda h: h.update_turn(turn_id, upd, title=title))
+
+    def _safely(self, write: Callable[[History], None]) -> None:
+        import sqlite3
+
+        if self.history is None:
+            return
+        try:
+            write(self.history)
+        except sqlite3.Error as e:
+            # The answer matters more than its record: warn once, then stop recording.
+            _warn(self.io, f"this answer is not saved in the history ({self.history.path}: {e}).")
+            self.history.close()
+            self.history = None
