@@ -12,6 +12,7 @@ from grok_cli.cli.options import (
     ModelOpt,
     NoReasoningOpt,
     NoSearchOpt,
+    PlainOpt,
     PrivateOpt,
     PromptFileOpt,
     ProxyOpt,
@@ -26,6 +27,7 @@ def ask(
     model: ModelOpt = None,
     jsonl: JsonlOpt = False,
     raw: RawOpt = False,
+    plain: PlainOpt = False,
     prompt_file: PromptFileOpt = None,
     no_reasoning: NoReasoningOpt = False,
     private: PrivateOpt = False,
@@ -56,6 +58,7 @@ def ask(
             search=not no_search,
             timeout=timeout,
             proxy=proxy,
+            plain=plain,
         )
         return run_ask(st.io, opts)
 

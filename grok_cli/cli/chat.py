@@ -27,6 +27,7 @@ class ChatOptions:
     search: bool
     timeout: float | None
     proxy: str | None
+    plain: bool = False  # --plain: raw text even on a terminal
 
     @classmethod
     def build(cls, *, jsonl: bool, raw: bool, **kwargs) -> ChatOptions:
@@ -35,8 +36,8 @@ class ChatOptions:
         return cls(output="jsonl" if jsonl else "raw" if raw else "plain", **kwargs)
 
 
-def select_sink(io: IO, opts: ChatOptions) -> Sink:
-    """The only code that looks at the output flags."""
+def select_sink(io: IO, opts: ChatOptions, render: str = "auto") -> Sink:
+    """The only code that looks at the output flags (``render``: the setting, --plain included)."""
     if opts.output == "jsonl":
         from grok_cli.sinks.jsonl import JsonlSink
 
@@ -45,13 +46,21 @@ def select_sink(io: IO, opts: ChatOptions) -> Sink:
         from grok_cli.sinks.raw import RawSink
 
         return RawSink(io)
+    # Markdown only on a terminal; by default only with colour, since without escape codes
+    # nothing can be redrawn and raw text reads better than blocks appearing late.
+    if io.stdout_isatty and (render == "markdown" or (render == "auto" and io.color_stdout)):
+        from grok_cli.sinks.markdown import MarkdownSink
+
+        return MarkdownSink(io, show_reasoning=opts.show_reasoning)
     from grok_cli.sinks.plain import PlainSink
 
     return PlainSink(io, show_reasoning=opts.show_reasoning)
 
 
 def settings_for(io: IO, opts: ChatOptions) -> Settings:
-    return load_settings({"model": opts.model, "timeout": opts.timeout, "proxy": opts.proxy}, io.environ)
+    render = "plain" if opts.plain else None
+    flags = {"model": opts.model, "timeout": opts.timeout, "proxy": opts.proxy, "render": render}
+    return load_settings(flags, io.environ)
 
 
 def run_ask(io: IO, opts: ChatOptions) -> int:
@@ -71,7 +80,7 @@ async def stream_turn(io: IO, settings: Settings, opts: ChatOptions, request: Ch
     from grok_cli.client import Client
 
     credentials = require_credentials(settings.dirs, io.environ, interactive=io.interactive)
-    sink = select_sink(io, opts)
+    sink = select_sink(io, opts, settings.render)
     async with Client(settings, credentials, clock=io.monotonic) as client:
         stream = client.chat(request, raw=opts.output == "raw")
         try:

@@ -23,3 +23,6 @@ TimeoutOpt = Annotated[
     Optional[float], typer.Option("--timeout", help="Give up after this many silent seconds (GROK_TIMEOUT).")
 ]
 ProxyOpt = Annotated[Optional[str], typer.Option("--proxy", help="Proxy URL (default: HTTPS_PROXY).")]
+PlainOpt = Annotated[
+    bool, typer.Option("--plain", help="Raw answer text even on a terminal: no Markdown rendering (GROK_RENDER).")
+]
