@@ -7,9 +7,24 @@ from typing import Annotated, Optional
 
 import typer
 
+
+def complete_model(incomplete: str) -> list[tuple[str, str]]:
+    """Shell completion of model names from the catalog, each with what it is."""
+    from grok_cli.protocol.models import CATALOG
+
+    names = [(m.id, m.description) for m in CATALOG]
+    names += [(alias, f"alias of {m.id}") for m in CATALOG for alias in m.aliases]
+    return [(name, help) for name, help in names if name.startswith(incomplete.lower())]
+
+
 ModelOpt = Annotated[
     Optional[str],
-    typer.Option("--model", "-m", help="Mode id or alias (`grok models`); default fast or GROK_MODEL."),
+    typer.Option(
+        "--model",
+        "-m",
+        help="Mode id or alias (`grok models`); default fast or GROK_MODEL.",
+        autocompletion=complete_model,
+    ),
 ]
 JsonlOpt = Annotated[bool, typer.Option("--jsonl", help="Typed JSON Lines events on stdout.")]
 RawOpt = Annotated[bool, typer.Option("--raw", help="The upstream frames as received, one per line.")]
