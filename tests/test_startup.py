@@ -1,5 +1,6 @@
 """`grok --help`, `--version` and shell completion must not pay for heavy imports."""
 
+import os
 import subprocess
 import sys
 
@@ -27,3 +28,12 @@ def test_no_heavy_imports(args):
         capture_output=True, text=True, check=True,
     ).stderr
     assert "HEAVY=\n" in err, f"grok {' '.join(args)} imported heavy modules: {err}"
+
+
+def test_shell_completion_has_no_heavy_imports():
+    env = {**os.environ, "_GROK_COMPLETE": "complete_bash", "COMP_WORDS": "grok ask -m gr", "COMP_CWORD": "3"}
+    r = subprocess.run(
+        [sys.executable, "-c", PROBE.format(args=[], heavy=HEAVY)], capture_output=True, text=True, env=env,
+    )
+    assert "grok-4-heavy" in r.stdout, r.stderr
+    assert "HEAVY=\n" in r.stderr, f"completion imported heavy modules: {r.stderr}"

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from grok_cli.cli.context import state
-from grok_cli.cli.options import complete_model
+from grok_cli.cli.options import complete_model, completion_help
 
 if TYPE_CHECKING:
     from grok_cli.config import Key
@@ -31,7 +31,7 @@ Precedence: command-line flag > environment variable > config file > default.
 def _complete_key(incomplete: str) -> list[tuple[str, str]]:
     from grok_cli.config import KEYS
 
-    return [(k.name, k.help) for k in KEYS if k.name.startswith(incomplete)]
+    return [(k.name, completion_help(k.help)) for k in KEYS if k.name.startswith(incomplete)]
 
 
 def _complete_value(ctx: typer.Context, incomplete: str) -> list[str] | list[tuple[str, str]]:

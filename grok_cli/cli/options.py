@@ -8,11 +8,16 @@ from typing import Annotated, Optional
 import typer
 
 
+def completion_help(text: str) -> str:
+    """A description zsh can list: Typer leaves ';' unescaped, and zsh then lists nothing."""
+    return text.replace(";", ",")
+
+
 def complete_model(incomplete: str) -> list[tuple[str, str]]:
     """Shell completion of model names from the catalog, each with what it is."""
     from grok_cli.protocol.models import CATALOG
 
-    names = [(m.id, m.description) for m in CATALOG]
+    names = [(m.id, completion_help(m.description)) for m in CATALOG]
     names += [(alias, f"alias of {m.id}") for m in CATALOG for alias in m.aliases]
     return [(name, help) for name, help in names if name.startswith(incomplete.lower())]
 
