@@ -37,6 +37,9 @@ def ask(
 ) -> None:
     """Ask Grok: the answer streams to stdout, reasoning and status to stderr.
 
+    On a terminal the answer is rendered as Markdown as it streams; in a pipe, or with
+    --plain, it is the raw text.
+
     \b
     Piped stdin is put before the prompt:
       cat error.log | grok ask "What went wrong?"
