@@ -196,3 +196,25 @@ def test_markdown_only_on_a_terminal_and_not_with_plain():
     assert type(select_sink(tty_mono, options())) is PlainSink
     assert isinstance(select_sink(tty_mono, options(), "markdown"), MarkdownSink)
     assert type(select_sink(pipe, options(), "markdown")) is PlainSink
+
+
+def test_an_interrupted_answer_keeps_the_block_in_progress():
+    io, clock = terminal_io(color=True)
+    sink = MarkdownSink(io)
+    for piece in ("# Title\n\nThe first half", " of a sentence"):
+        clock.now += 1
+        sink.on_event(Token(piece))
+    sink.close(ExitStatus.INTERRUPTED)
+    assert [line.strip() for line in screen(io.stdout.getvalue())] == ["Title", "", "The first half of a sentence"]
+
+
+def test_after_a_resize_nothing_is_erased_blindly():
+    io, clock = terminal_io(color=True, columns=80)
+    sink = MarkdownSink(io)
+    clock.now = 1
+    sink.on_event(Token("A block in progress"))
+    drawn = len(io.stdout.getvalue())
+    io.terminal_size = lambda: os.terminal_size((50, 24))
+    sink.close(ExitStatus.OK)
+    assert not ERASE.search(io.stdout.getvalue()[drawn:])
+    assert io.stdout.getvalue()[drawn:].strip().endswith("A block in progress")

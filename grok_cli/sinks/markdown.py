@@ -31,8 +31,8 @@ from grok_cli.sinks.plain import PlainSink
 from grok_cli.sinks.style import neutralize
 
 REDRAW_INTERVAL = 0.1  # seconds: at most ~10 redraws a second
-# Redraw budget earned per character received, spent one per character re-rendered: the block
-# in progress is rendered at most this many times over, on average, before its final render.
+# Redraw budget earned per character received, spent one per character re-rendered: all the
+# redraws together render at most this many times the answer's length.
 REDRAW_CREDIT = 12
 
 # Rich pads every line to the full width with unstyled spaces: bytes that show nothing.
@@ -47,6 +47,7 @@ class MarkdownSink(PlainSink):
         self._console: Console | None = None
         self._rendered_any = False  # a block was committed: the next one starts after a blank line
         self._shown: list[str] = []  # the screen lines the block in progress occupies
+        self._shown_width = 0  # the terminal's width when they were drawn
         self._credit = 0
         self._drawn_at = float("-inf")
 
@@ -83,6 +84,10 @@ class MarkdownSink(PlainSink):
 
     def _erase(self, keep: int = 0) -> None:
         """Remove the block in progress from the screen but its first ``keep`` lines."""
+        if self._shown and self.io.terminal_size().columns != self._shown_width:
+            # Resized: the terminal reflowed those lines and they can no longer be counted.
+            # Leaving them is better than erasing a finished block by mistake.
+            self._shown = []
         if len(self._shown) > keep:
             self.io.stdout.write(f"\r\x1b[{len(self._shown) - keep}A\x1b[J")
             del self._shown[keep:]
@@ -101,8 +106,10 @@ class MarkdownSink(PlainSink):
                 break
             same += 1
         self._erase(keep=same)
+        same = len(self._shown)
         self._write("".join(line + "\n" for line in lines[same:]))
         self._shown = lines
+        self._shown_width = self.io.terminal_size().columns
 
     def _maybe_redraw(self) -> None:
         source = self._blocks.pending
