@@ -9,6 +9,7 @@ import struct
 import subprocess
 import termios
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,25 +50,47 @@ def run_in_pty(
     return PtyResult(code, bytes(output), stderr)
 
 
+class Tmux:
+    """A command in a tmux window of a private server: type, press keys, read the screen."""
+
+    def __init__(self, socket: Path, argv: list[str], env: dict[str, str], *, columns: int = 100,
+                 lines: int = 50) -> None:
+        self.base = ["tmux", "-S", str(socket), "-f", "/dev/null"]
+        subprocess.run([*self.base, "new-session", "-d", "-x", str(columns), "-y", str(lines), *argv],
+                       env=env, check=True)
+
+    def keys(self, *keys: str) -> None:
+        subprocess.run([*self.base, "send-keys", *keys], check=True)
+
+    def screen(self, styles: bool = False) -> str:
+        styled = ["-e"] if styles else []
+        return subprocess.run([*self.base, "capture-pane", "-p", *styled], capture_output=True, text=True).stdout
+
+    def wait_for(self, predicate: Callable[[str], bool], timeout: float = 20) -> str:
+        """The screen once ``predicate`` holds for it, or when ``timeout`` has passed."""
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.screen()
+            if predicate(text) or time.monotonic() > deadline:
+                return text
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        subprocess.run([*self.base, "kill-server"], capture_output=True)
+
+
 def tmux_screen(
     argv: list[str], env: dict[str, str], socket: Path, *, columns: int = 100, lines: int = 50, timeout: float = 30,
 ) -> tuple[int, str, str]:
     """Run ``argv`` in a tmux window; return its exit code, the screen as text, and with styles."""
     marker = "__grok_exit="
     script = f"{shlex.join(argv)} </dev/null; echo {marker}$?; exec sleep 600"
-    tmux = ["tmux", "-S", str(socket), "-f", "/dev/null"]
-    subprocess.run([*tmux, "new-session", "-d", "-x", str(columns), "-y", str(lines), "sh", "-c", script],
-                   env=env, check=True)
+    tmux = Tmux(socket, ["sh", "-c", script], env, columns=columns, lines=lines)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            text = subprocess.run([*tmux, "capture-pane", "-p"], capture_output=True, text=True, check=True).stdout
-            if marker in text or time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
-        styled = subprocess.run([*tmux, "capture-pane", "-p", "-e"], capture_output=True, text=True).stdout
+        text = tmux.wait_for(lambda screen: marker in screen, timeout)
+        styled = tmux.screen(styles=True)
     finally:
-        subprocess.run([*tmux, "kill-server"], capture_output=True)
+        tmux.close()
     assert marker in text, f"the command did not finish in {timeout}s:\n{text}"
     screen, _, rest = text.partition(marker)
     return int(rest.split()[0]), screen, styled

@@ -5,7 +5,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from grok_cli.cli.main import app
 from grok_cli.dev import completions, manpage
 
 from .conftest import GROK
+from .terminal import Tmux
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPLETIONS = ROOT / "completions"
@@ -113,31 +113,6 @@ def test_fish_completes_commands_and_model_names(shell_env):
     assert all(name.startswith("gr") for name in models)
 
 
-class Tmux:
-    """An interactive shell in a tmux window: type, press keys, read the screen."""
-
-    def __init__(self, socket: Path, command: list[str], env: dict[str, str]) -> None:
-        self.base = ["tmux", "-S", str(socket), "-f", "/dev/null"]
-        subprocess.run([*self.base, "new-session", "-d", "-x", "150", "-y", "40", *command], env=env, check=True)
-
-    def keys(self, *keys: str) -> None:
-        subprocess.run([*self.base, "send-keys", *keys], check=True)
-
-    def screen(self) -> str:
-        return subprocess.run([*self.base, "capture-pane", "-p"], capture_output=True, text=True).stdout
-
-    def wait_for(self, predicate, timeout: float = 20) -> str:
-        deadline = time.monotonic() + timeout
-        while True:
-            text = self.screen()
-            if predicate(text) or time.monotonic() > deadline:
-                return text
-            time.sleep(0.05)
-
-    def close(self) -> None:
-        subprocess.run([*self.base, "kill-server"], capture_output=True)
-
-
 def test_zsh_completes_commands_and_model_names(shell_env, tmp_path):
     zsh = need("zsh")
     need("tmux")
@@ -145,7 +120,7 @@ def test_zsh_completes_commands_and_model_names(shell_env, tmp_path):
     (tmp_path / ".zshrc").write_text(
         f"fpath=({COMPLETIONS} $fpath)\nautoload -Uz compinit\ncompinit -u\nPS1='%% '\n"
     )
-    tmux = Tmux(tmp_path / "tmux", [zsh, "-i"], {**shell_env, "ZDOTDIR": str(tmp_path)})
+    tmux = Tmux(tmp_path / "tmux", [zsh, "-i"], {**shell_env, "ZDOTDIR": str(tmp_path)}, columns=150, lines=40)
     try:
         tmux.wait_for(lambda s: "%" in s)
         tmux.keys("grok a", "Tab")

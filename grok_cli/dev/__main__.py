@@ -33,9 +33,9 @@ def main() -> int:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(content, encoding="utf-8")
     for relative in stale:
-        print(f"{'out of date' if args.check else 'wrote'}: {relative}", file=sys.stderr)
+        sys.stderr.write(f"{'out of date' if args.check else 'wrote'}: {relative}\n")
     return 1 if args.check and stale else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

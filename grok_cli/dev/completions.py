@@ -41,7 +41,8 @@ def _zsh_autoloadable(text: str) -> str:
     install it) a TAB would complete nothing. When run as the function ``_grok`` (autoloaded
     from fpath), complete; when sourced, register (the check Cobra's zsh scripts use)."""
     register = "compdef _grok_completion grok"
-    assert text.rstrip().endswith(register), "Typer's zsh completion script changed"
+    if not text.rstrip().endswith(register):
+        raise RuntimeError("Typer's zsh completion script changed: review _zsh_autoloadable")
     head = text.rstrip()[: -len(register)]
     return head + (
         'if [ "$funcstack[1]" = "_grok" ]; then\n'
