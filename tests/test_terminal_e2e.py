@@ -75,3 +75,9 @@ def test_reasoning_is_dim_on_a_terminal_and_plain_without_colour(grok_env, fake)
     assert styled.code == 0 and b"\x1b[2mThinking about your request" in styled.output
     bare = run_in_pty([GROK, "ask", "scenario:thinking x"], {**grok_env, "NO_COLOR": "1"}, stderr_too=True)
     assert bare.code == 0 and b"Thinking about your request" in bare.output and ESC not in bare.output
+
+
+def test_force_color_styles_stderr_in_a_pipe_but_stdout_stays_raw(grok, fake):
+    r = grok("ask", "scenario:thinking x", env={"FORCE_COLOR": "1"})
+    assert r.code == 0 and "\x1b[2m" in r.stderr and "\x1b" not in r.stdout
+    assert "\x1b" not in grok("ask", "scenario:thinking x").stderr
