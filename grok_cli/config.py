@@ -35,14 +35,21 @@ def _timeout(value: Any) -> float:
     return seconds
 
 
-def _choice(*allowed: str) -> Callable[[Any], str]:
-    def parse(value: Any) -> str:
+class _Choice:
+    """A parser that accepts one of a few words, and can list them (for shell completion)."""
+
+    def __init__(self, *allowed: str) -> None:
+        self.allowed = allowed
+
+    def __call__(self, value: Any) -> str:
         text = str(value).strip().lower()
-        if text not in allowed:
-            raise ValueError(f"expected one of {', '.join(allowed)}")
+        if text not in self.allowed:
+            raise ValueError(f"expected one of {', '.join(self.allowed)}")
         return text
 
-    return parse
+
+def _choice(*allowed: str) -> Callable[[Any], str]:
+    return _Choice(*allowed)
 
 
 def _url(value: Any) -> str:
@@ -101,6 +108,15 @@ def _line_of(text: str, key: str) -> int | None:
     return None
 
 
+def key_values(key: Key) -> tuple[str, ...]:
+    """The values a key can take, when they are a short list."""
+    if isinstance(key.parse, _Choice):
+        return key.parse.allowed
+    if key.parse is _bool:
+        return ("true", "false")
+    return ()
+
+
 def read_config_file(path: Path) -> dict[str, Any]:
     """The validated contents of config.toml; a clear usage error naming the key and line."""
     try:
@@ -109,6 +125,11 @@ def read_config_file(path: Path) -> dict[str, Any]:
         return {}
     except OSError as e:
         raise UsageError(f"Cannot read the config file {path}: {e.strerror}.") from None
+    return parse_config(text, path)
+
+
+def parse_config(text: str, path: Path) -> dict[str, Any]:
+    """``text`` as the contents of the config file ``path``, validated like ``read_config_file``."""
     import tomllib
 
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io as _io
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -43,6 +44,8 @@ class IO:
     color_stdout: bool = False
     color_stderr: bool = False
     monotonic: Callable[[], float] = field(default=time.monotonic)
+    # Asked again at each use: the terminal may be resized while an answer streams.
+    terminal_size: Callable[[], os.terminal_size] = field(default=shutil.get_terminal_size)
 
     @property
     def interactive(self) -> bool:

@@ -68,13 +68,12 @@ def choose_mode(settings: Settings) -> str:
     return models.resolve(name, discovery.ids if discovery else (), where)
 
 
-def complete_model(incomplete: str) -> list[str]:
-    """Shell completion for -m: every id and alias, and the ids of the last discovery."""
+def discovered_ids() -> tuple[str, ...]:
+    """The mode ids of the last discovery, for shell completion; nothing when there is none."""
     import os
 
     try:
         discovery = load(load_settings({}, os.environ))
     except UsageError:  # a broken config file must not break the shell's completion
         discovery = None
-    names = models.all_names(discovery.ids if discovery else ())
-    return [name for name in names if name.startswith(incomplete)]
+    return discovery.ids if discovery else ()

@@ -25,6 +25,7 @@ print("HEAVY=" + ",".join(m for m in {heavy!r} if m in sys.modules), file=sys.st
         ["--help"], ["--version"], ["ask", "--help"], ["images", "--help"],
         ["models", "--help"], ["models"], ["models", "--json"],
         ["continue", "--help"], ["history", "--help"], ["history", "show", "--help"],
+        ["config", "--help"], ["config", "path"],
     ],
 )
 def test_no_heavy_imports(args, tmp_path):
@@ -34,3 +35,12 @@ def test_no_heavy_imports(args, tmp_path):
         capture_output=True, text=True, check=True, env=env,
     ).stderr
     assert "HEAVY=\n" in err, f"grok {' '.join(args)} imported heavy modules: {err}"
+
+
+def test_shell_completion_has_no_heavy_imports():
+    env = {**os.environ, "_GROK_COMPLETE": "complete_bash", "COMP_WORDS": "grok ask -m gr", "COMP_CWORD": "3"}
+    r = subprocess.run(
+        [sys.executable, "-c", PROBE.format(args=[], heavy=HEAVY)], capture_output=True, text=True, env=env,
+    )
+    assert "grok-4-heavy" in r.stdout, r.stderr
+    assert "HEAVY=\n" in r.stderr, f"completion imported heavy modules: {r.stderr}"

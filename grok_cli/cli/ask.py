@@ -14,6 +14,7 @@ from grok_cli.cli.options import (
     NoHistoryOpt,
     NoReasoningOpt,
     NoSearchOpt,
+    PlainOpt,
     PrivateOpt,
     PromptFileOpt,
     ProxyOpt,
@@ -30,6 +31,7 @@ def ask(
     jsonl: JsonlOpt = False,
     raw: RawOpt = False,
     file: FileOpt = None,
+    plain: PlainOpt = False,
     prompt_file: PromptFileOpt = None,
     no_reasoning: NoReasoningOpt = False,
     private: PrivateOpt = False,
@@ -43,6 +45,9 @@ def ask(
     ] = False,
 ) -> None:
     """Ask Grok: the answer streams to stdout, reasoning and status to stderr.
+
+    On a terminal the answer is rendered as Markdown as it streams; in a pipe, or with
+    --plain, it is the raw text.
 
     \b
     Piped stdin is put before the prompt:
@@ -77,6 +82,7 @@ def ask(
             timeout=timeout,
             proxy=proxy,
             no_history=no_history,
+            plain=plain,
         )
         if continue_last:
             from grok_cli.cli.continue_ import run_continue

@@ -38,6 +38,7 @@ class ChatOptions:
     save_images: Path | None = None  # --save-images DIR
     files: tuple[str, ...] = ()  # -f paths, "-" for stdin
     no_history: bool = False
+    plain: bool = False  # --plain: raw text even on a terminal
 
     @classmethod
     def build(cls, *, jsonl: bool, raw: bool, **kwargs) -> ChatOptions:
@@ -46,8 +47,8 @@ class ChatOptions:
         return cls(output="jsonl" if jsonl else "raw" if raw else "plain", **kwargs)
 
 
-def select_sink(io: IO, opts: ChatOptions) -> Sink:
-    """The only code that looks at the output flags."""
+def select_sink(io: IO, opts: ChatOptions, render: str = "auto") -> Sink:
+    """The only code that looks at the output flags (``render``: the setting, --plain included)."""
     if opts.output == "jsonl":
         from grok_cli.sinks.jsonl import JsonlSink
 
@@ -56,6 +57,12 @@ def select_sink(io: IO, opts: ChatOptions) -> Sink:
         from grok_cli.sinks.raw import RawSink
 
         return RawSink(io)
+    # Markdown only on a terminal; by default only with colour, since without escape codes
+    # nothing can be redrawn and raw text reads better than blocks appearing late.
+    if io.stdout_isatty and (render == "markdown" or (render == "auto" and io.color_stdout)):
+        from grok_cli.sinks.markdown import MarkdownSink
+
+        return MarkdownSink(io, show_reasoning=opts.show_reasoning)
     from grok_cli.sinks.plain import PlainSink
 
     return PlainSink(io, show_reasoning=opts.show_reasoning)
@@ -68,7 +75,7 @@ def turn_sink(
     from grok_cli.sinks.base import Tee
     from grok_cli.sinks.hint import ContinueHint
 
-    sinks: list[Sink] = [select_sink(io, opts)]
+    sinks: list[Sink] = [select_sink(io, opts, settings.render)]
     recording = False
     if settings.history:
         from grok_cli.sinks.history import open_recorder
@@ -83,8 +90,14 @@ def turn_sink(
 
 
 def settings_for(io: IO, opts: ChatOptions) -> Settings:
-    flags = {"model": opts.model, "timeout": opts.timeout, "proxy": opts.proxy}
-    return load_settings({**flags, "history": False if opts.no_history else None}, io.environ)
+    flags = {
+        "model": opts.model,
+        "timeout": opts.timeout,
+        "proxy": opts.proxy,
+        "render": "plain" if opts.plain else None,
+        "history": False if opts.no_history else None,
+    }
+    return load_settings(flags, io.environ)
 
 
 def run_ask(io: IO, opts: ChatOptions) -> int:

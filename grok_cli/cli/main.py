@@ -44,15 +44,24 @@ app = typer.Typer(
 def _version(value: bool) -> None:
     if not value:
         return
+    import os
     import platform
     from importlib.metadata import PackageNotFoundError, version
+
+    from grok_cli.config import load_settings
+    from grok_cli.errors import GrokError
 
     try:
         curl = version("curl_cffi")
     except PackageNotFoundError:
         curl = "not installed"
+    try:
+        settings = load_settings({}, os.environ)
+        transport = f"{settings.transport} ({settings.sources['transport']})"
+    except GrokError as e:  # a broken config file must not hide the versions
+        transport = f"unknown: {e.message}"
     typer.echo(f"grok-cli {__version__}")
-    typer.echo(f"Python {platform.python_version()}, curl_cffi {curl}, transport rest")
+    typer.echo(f"Python {platform.python_version()}, curl_cffi {curl}, transport {transport}")
     raise typer.Exit()
 
 
@@ -77,6 +86,10 @@ def _register() -> None:
     app.add_typer(history.app, name="history")
     app.command()(models.models)
     app.command()(images.images)
+
+    from grok_cli.cli.config_cmd import config_app
+
+    app.add_typer(config_app, name="config")
 
 
 _register()

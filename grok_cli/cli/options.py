@@ -8,10 +8,22 @@ from typing import Annotated, Optional
 import typer
 
 
-def _complete_model(incomplete: str) -> list[str]:
-    from grok_cli.mode_cache import complete_model
+def completion_help(text: str) -> str:
+    """A description zsh can list: Typer leaves ';' unescaped, and zsh then lists nothing."""
+    return text.replace(";", ",")
 
-    return complete_model(incomplete)
+
+def complete_model(incomplete: str) -> list[tuple[str, str]]:
+    """Shell completion of model names: the catalog's, each with what it is, and the ids the
+    last discovery found."""
+    from grok_cli.mode_cache import discovered_ids
+    from grok_cli.protocol.models import CATALOG
+
+    names = [(m.id, completion_help(m.description)) for m in CATALOG]
+    names += [(alias, f"alias of {m.id}") for m in CATALOG for alias in m.aliases]
+    known = {name for name, _ in names}
+    names += [(mode_id, "found on grok.com") for mode_id in discovered_ids() if mode_id not in known]
+    return [(name, help) for name, help in names if name.startswith(incomplete.lower())]
 
 
 ModelOpt = Annotated[
@@ -20,7 +32,7 @@ ModelOpt = Annotated[
         "--model",
         "-m",
         help="Mode id or alias (`grok models`); default fast or GROK_MODEL.",
-        autocompletion=_complete_model,
+        autocompletion=complete_model,
     ),
 ]
 JsonlOpt = Annotated[bool, typer.Option("--jsonl", help="Typed JSON Lines events on stdout.")]
@@ -50,4 +62,7 @@ FileOpt = Annotated[
 ]
 NoHistoryOpt = Annotated[
     bool, typer.Option("--no-history", help="Do not record this turn in the local history (GROK_HISTORY=0).")
+]
+PlainOpt = Annotated[
+    bool, typer.Option("--plain", help="Raw answer text even on a terminal: no Markdown rendering (GROK_RENDER).")
 ]

@@ -196,10 +196,17 @@ def long_answer(n: int) -> str:
     return "".join(f"{_LONG_WORDS[i % len(_LONG_WORDS)]} " for i in range(n))
 
 
-def markdown_answer() -> str:
-    """The `markdown` answer: heading, paragraph, list, fenced Python, table."""
+def markdown_answer(sections: int = 1) -> str:
+    """The `markdown[:N]` answer: heading, paragraph, list, fenced Python, table; with N > 1,
+    that many such sections under numbered headings (a long answer of many blocks)."""
+    if sections != 1:
+        return "\n\n".join(_markdown_section(f"Heading {n}") for n in range(1, sections + 1))
+    return _markdown_section("Heading")
+
+
+def _markdown_section(heading: str) -> str:
     return (
-        "# Heading\n\n"
+        f"# {heading}\n\n"
         "A paragraph with **bold** text, *emphasis* and `inline code`.\n\n"
         "- first item\n- second item\n- third item\n\n"
         '```python\ndef greet(name: str) -> str:\n    return f"Hello, {name}!"\n```\n\n'
@@ -851,10 +858,11 @@ def _long(ctx: ChatContext) -> Stream:
 
 
 def _markdown(ctx: ChatContext) -> Stream:
+    """`markdown[:N]`: the Markdown answer (N sections of it) in small tokens."""
     r = _Reply(ctx)
     r.opening()
     r.layout()
-    r.complete(_small_pieces(markdown_answer()))
+    r.complete(_small_pieces(markdown_answer(_int_param(ctx.param, 1))))
     return r.build()
 
 

@@ -1,0 +1,153 @@
+"""The answer rendered as Markdown on a terminal, while it streams (design.md section 4).
+
+Finished blocks are rendered once and never touched again; only the block in progress is
+redrawn in place. Re-rendering the whole answer at every token, as rich's ``Live`` does, costs
+time and bytes quadratic in its length (library-notes.md section 7). Here a redraw happens at
+most every ``REDRAW_INTERVAL`` seconds and is paid for from a budget that grows with each
+character received, so the rendering work stays linear in the answer; and a redraw rewrites
+only the screen lines that changed (a growing paragraph: its last line), so the bytes written
+do too. While in progress a block shows at most a screenful (its end): lines that scrolled away
+could not be erased. Once finished it is printed whole.
+
+Without colour (NO_COLOR, TERM=dumb, --no-color) not one escape code is written: no styles, no
+links, and no redraws either, so blocks appear when they are finished.
+
+Everything else (reasoning, tool calls, sources on stderr) is the plain sink's behaviour; the
+block in progress is erased before stderr is written, so the two never tangle on one screen.
+"""
+
+from __future__ import annotations
+
+import io as _io
+import re
+
+from rich.console import Console
+
+from grok_cli.errors import ExitStatus
+from grok_cli.events import Event, Token
+from grok_cli.io import IO
+from grok_cli.sinks.blocks import BlockSplitter
+from grok_cli.sinks.plain import PlainSink
+from grok_cli.sinks.style import neutralize
+
+REDRAW_INTERVAL = 0.1  # seconds: at most ~10 redraws a second
+# Redraw budget earned per character received, spent one per character re-rendered: all the
+# redraws together render at most this many times the answer's length.
+REDRAW_CREDIT = 12
+
+# Rich pads every line to the full width with unstyled spaces: bytes that show nothing.
+_TRAILING_SPACES = re.compile(r" +$", re.MULTILINE)
+
+
+class MarkdownSink(PlainSink):
+    def __init__(self, io: IO, *, show_reasoning: bool = True) -> None:
+        super().__init__(io, show_reasoning=show_reasoning)
+        self._blocks = BlockSplitter()
+        self._redraws = io.color_stdout  # moving the cursor needs escape codes
+        self._console: Console | None = None
+        self._rendered_any = False  # a block was committed: the next one starts after a blank line
+        self._shown: list[str] = []  # the screen lines the block in progress occupies
+        self._shown_width = 0  # the terminal's width when they were drawn
+        self._credit = 0
+        self._drawn_at = float("-inf")
+
+    # stdout ----------------------------------------------------------------------------------
+    def _write(self, text: str) -> None:
+        self._end_err_line()
+        self.io.stdout.write(text)
+        self.io.stdout.flush()
+        if text:
+            self._last_out = text[-1]
+
+    def _render(self, source: str) -> str:
+        """``source`` as terminal text, one line per screen line, ending with a newline."""
+        from rich.markdown import Markdown
+
+        width = max(20, self.io.terminal_size().columns)
+        if self._console is None or self._console.width != width:
+            self._console = Console(
+                file=_io.StringIO(),
+                width=width,
+                force_terminal=True,
+                color_system="auto" if self.io.color_stdout else None,
+                highlight=False,
+                markup=False,
+                emoji=False,
+                legacy_windows=False,
+            )
+        console = self._console
+        with console.capture() as capture:
+            console.print(Markdown(source, hyperlinks=self.io.color_stdout))
+        # Rich starts some blocks (lists, tables) with a blank line; the sink spaces blocks itself.
+        text = _TRAILING_SPACES.sub("", capture.get()).strip("\n") + "\n"
+        return ("\n" if self._rendered_any else "") + text
+
+    def _erase(self, keep: int = 0) -> None:
+        """Remove the block in progress from the screen but its first ``keep`` lines."""
+        if self._shown and self.io.terminal_size().columns != self._shown_width:
+            # Resized: the terminal reflowed those lines and they can no longer be counted.
+            # Leaving them is better than erasing a finished block by mistake.
+            self._shown = []
+        if len(self._shown) > keep:
+            self.io.stdout.write(f"\r\x1b[{len(self._shown) - keep}A\x1b[J")
+            del self._shown[keep:]
+
+    def _commit(self, source: str) -> None:
+        self._erase()
+        self._write(self._render(source))
+        self._rendered_any = True
+
+    def _redraw(self, source: str) -> None:
+        rows = max(2, self.io.terminal_size().lines)
+        lines = self._render(source).splitlines()[-(rows - 1) :]
+        same = 0
+        for old, new in zip(self._shown, lines):
+            if old != new:
+                break
+            same += 1
+        self._erase(keep=same)
+        same = len(self._shown)
+        self._write("".join(line + "\n" for line in lines[same:]))
+        self._shown = lines
+        self._shown_width = self.io.terminal_size().columns
+
+    def _maybe_redraw(self) -> None:
+        source = self._blocks.pending
+        if not self._redraws or not source.strip():
+            return
+        now = self.io.monotonic()
+        if now - self._drawn_at < REDRAW_INTERVAL or self._credit < len(source):
+            return
+        self._credit -= len(source)
+        self._drawn_at = now
+        self._redraw(source)
+
+    def _token(self, text: str) -> None:
+        text = neutralize(text)
+        self._credit += REDRAW_CREDIT * len(text)
+        for source in self._blocks.feed(text):
+            self._commit(source)
+        self._maybe_redraw()
+
+    # stderr: keep it off the block in progress -----------------------------------------------
+    def _err(self, text: str, *, styled: bool = True) -> None:
+        if self.io.stderr_isatty:
+            self._erase()
+            self.io.stdout.flush()
+        super()._err(text, styled=styled)
+
+    # the sink contract -----------------------------------------------------------------------
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, Token):
+            self._token(event.text)
+        else:
+            super().on_event(event)
+
+    def close(self, status: ExitStatus) -> None:
+        source = self._blocks.finish()
+        if source.strip():
+            self._commit(source)
+        else:
+            self._erase()
+            self.io.stdout.flush()
+        super().close(status)
