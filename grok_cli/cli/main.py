@@ -67,9 +67,12 @@ def main(
 
 def _register() -> None:
     """One module per command group; each adds itself here."""
-    from grok_cli.cli import ask
+    from grok_cli.cli import ask, auth, login
 
     app.command()(ask.ask)
+    app.command()(login.login)
+    app.command()(login.logout)
+    app.add_typer(auth.auth_app, name="auth")
 
 
 _register()

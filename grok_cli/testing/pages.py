@@ -110,13 +110,28 @@ def home_page(*, signed_in: bool, email: str | None = None) -> str:
     return _head("Grok") + f"<body>{body}</body></html>"
 
 
-def sign_in_page(error: str | None = None) -> str:
-    """A minimal accounts page: #email, #password, #submit (POSTs back to /sign-in)."""
+# Stands in for the person at the keyboard in browser-login tests: fills the form and submits it.
+_AUTOFILL_SCRIPT = (
+    "<script>addEventListener('DOMContentLoaded',function(){"
+    "document.getElementById('email').value='fake@example.com';"
+    "document.getElementById('password').value='fake-password';"
+    "document.getElementById('submit').click();});</script>"
+)
+
+
+def sign_in_page(error: str | None = None, *, autofill: bool = False) -> str:
+    """A minimal accounts page: #email, #password, #submit (POSTs back to /sign-in).
+
+    ``autofill`` (``/sign-in?autofill=1``, tests only) makes the page sign itself in, so a browser
+    login can be tested end to end without a second automation driving the form.
+    """
     err = f'<p id="error" role="alert">{html.escape(error)}</p>' if error else ""
     return (
         _head("Sign in - Grok") + "<body><h1>Sign in</h1>" + err + '<form method="post" action="/sign-in">'
         '<label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username">'
         '<label for="password">Password</label><input id="password" name="password" type="password" '
         'autocomplete="current-password">'
-        '<button id="submit" type="submit">Sign in</button></form></body></html>'
+        '<button id="submit" type="submit">Sign in</button></form>'
+        + (_AUTOFILL_SCRIPT if autofill else "")
+        + "</body></html>"
     )

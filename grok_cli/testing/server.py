@@ -338,7 +338,8 @@ class Server:
         )
 
     async def sign_in_form(self, request: web.Request) -> web.Response:
-        return web.Response(text=sign_in_page(), content_type="text/html")
+        autofill = request.query.get("autofill") == "1"
+        return web.Response(text=sign_in_page(autofill=autofill), content_type="text/html")
 
     async def sign_in(self, request: web.Request) -> web.Response:
         form = parse_qs(request[RAW].decode("utf-8", "replace"))
@@ -354,7 +355,10 @@ class Server:
         year = 365 * 24 * 3600
         resp.set_cookie("sso", sso, path="/", httponly=True, samesite="Lax", max_age=year)
         resp.set_cookie("sso-rw", sso, path="/", httponly=True, samesite="Lax", max_age=year)
-        resp.set_cookie("cf_clearance", DEFAULT_CF_CLEARANCE, path="/", httponly=True, samesite="None", max_age=year)
+        # Cloudflare's own attributes; browsers drop SameSite=None without Secure (localhost counts as secure).
+        resp.set_cookie(
+            "cf_clearance", DEFAULT_CF_CLEARANCE, path="/", httponly=True, secure=True, samesite="None", max_age=year
+        )
         resp.set_cookie("x-userid", session.user_id, path="/", samesite="Lax", max_age=year)
         return resp
 
