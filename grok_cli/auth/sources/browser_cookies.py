@@ -80,8 +80,18 @@ def candidates(name: str | None) -> list[str]:
     return [key]
 
 
+def _from_dbus(e: BaseException) -> bool:
+    # jeepney fails with KeyError (variable unset) or ValueError (empty) before any D-Bus call.
+    tb = e.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__", "").startswith("jeepney"):
+            return True
+        tb = tb.tb_next
+    return False
+
+
 def _why(e: Exception) -> str:
-    if isinstance(e, KeyError) and "DBUS_SESSION_BUS_ADDRESS" in str(e):
+    if _from_dbus(e):
         return "no D-Bus session, which Linux needs to decrypt its cookies"
     text = str(e).strip().splitlines()[0] if str(e).strip() else ""
     if type(e).__name__ == "BrowserCookieError":
@@ -101,10 +111,14 @@ def _read_text(path: Path) -> str | None:
         return None
 
 
+def _user_data_dirs_of(cookie_file: Path) -> list[Path]:
+    # <user data>/<profile>/Cookies, or <user data>/<profile>/Network/Cookies (Chrome >= 96).
+    return [cookie_file.parent.parent, cookie_file.parent.parent.parent]
+
+
 def _chromium_user_agent(browser: str, cookie_file: Path | None) -> str | None:
     if cookie_file is not None:
-        # <user data>/<profile>/Cookies, or <user data>/<profile>/Network/Cookies (Chrome >= 96).
-        dirs = [cookie_file.parent.parent, cookie_file.parent.parent.parent]
+        dirs = _user_data_dirs_of(cookie_file)
     else:
         known = _USER_DATA_DIRS[_platform()].get(browser)
         dirs = [known] if known else []
@@ -149,9 +163,12 @@ def _read_one(browser: str, host: str, cookie_file: Path | None) -> dict[str, st
     kwargs: dict[str, object] = {"domain_name": host}
     if cookie_file is not None:
         kwargs["cookie_file"] = str(cookie_file)
-        local_state = cookie_file.parent.parent / "Local State"
-        if browser in CHROMIUM_FAMILY and local_state.exists():
-            kwargs["key_file"] = str(local_state)
+        if browser in CHROMIUM_FAMILY:
+            # Windows keeps the cookie key in "Local State"; elsewhere it is unused.
+            for d in _user_data_dirs_of(cookie_file):
+                if (d / "Local State").exists():
+                    kwargs["key_file"] = str(d / "Local State")
+                    break
     jar = loader(**kwargs)
     # domain_name is a substring match in browser-cookie3: keep exactly this host and its parents.
     return {

@@ -1,0 +1,195 @@
+"""Real browsers: `grok login --browser-login` drives Debian's chromium against the fake sign-in
+page, and `--from-browser` reads the profile that chromium wrote (and a Firefox cookie file)."""
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from grok_cli.testing import short_answer
+
+from .conftest import GROK
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no chromium installed (.ci/run installs Debian's)")
+needs_dbus = pytest.mark.skipif(
+    shutil.which("dbus-run-session") is None, reason="no dbus-run-session (.ci/run installs dbus)"
+)
+NO_KEYRING = {"GROK_COOKIE": "", "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+
+
+def browser_login_env(fake) -> dict:
+    return {
+        **NO_KEYRING,
+        "GROK_LOGIN_URL": f"{fake.url}/sign-in?autofill=1",  # the page signs itself in
+        "GROK_LOGIN_HEADLESS": "1",
+    }
+
+
+def processes_using(path: Path) -> list[str]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if str(path) in cmdline:
+            found.append(f"{proc.name}: {cmdline[:200]}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def signed_in_profile(server, tmp_path_factory):
+    """A GROK_HOME after one real browser login: its chromium profile holds the session."""
+    from .conftest import _SCRUBBED
+
+    if CHROMIUM is None:
+        pytest.skip("no chromium installed (.ci/run installs Debian's)")
+    home = tmp_path_factory.mktemp("browser-home")
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+    env.update(server.env())
+    env.update(browser_login_env(server))
+    env["GROK_HOME"] = str(home)
+    started = time.monotonic()
+    p = subprocess.run(
+        [GROK, "login", "--browser-login", "--login-timeout", "30"],
+        capture_output=True, text=True, env=env, timeout=60, stdin=subprocess.DEVNULL,
+    )
+    return home, p, time.monotonic() - started
+
+
+@needs_chromium
+def test_browser_login_captures_httponly_cookies_and_ask_uses_them(signed_in_profile, grok, fake):
+    home, login, seconds = signed_in_profile
+    assert login.returncode == 0, login.stderr
+    assert "cf_clearance, sso, sso-rw, x-userid" in login.stderr and "browser-login" in login.stderr
+    assert processes_using(home / "browser-profile") == []
+    grok_home = {"GROK_HOME": str(home), **NO_KEYRING}
+    fake.clear_requests()
+    r = grok("ask", "hi", env=grok_home)
+    assert (r.code, r.stdout) == (0, short_answer("hi") + "\n"), r.stderr
+    sent = fake.chat_requests()[0]
+    assert sent.cookies["sso"] != fake.sso  # the session the sign-in page created, not the built-in one
+    assert {"sso", "sso-rw", "cf_clearance", "x-userid"} <= set(sent.cookies)
+    status = grok("auth", "status", "--json", env=grok_home)
+    import json
+
+    data = json.loads(status.stdout)
+    assert data["source"] == "browser-login"
+    assert "Chrome/" in data["user_agent"] and sent.headers["user-agent"] == data["user_agent"]
+
+
+@needs_chromium
+def test_browser_login_without_a_display_says_how_to_get_one(grok, fake):
+    env = {**browser_login_env(fake), "GROK_LOGIN_HEADLESS": "", "DISPLAY": "", "WAYLAND_DISPLAY": ""}
+    r = grok("login", "--browser-login", env=env)
+    assert r.code == 2 and "xvfb-run" in r.stderr and "--cookie-stdin" in r.stderr
+
+
+def test_browser_login_with_a_missing_browser_names_the_path(grok, fake):
+    r = grok("login", "--browser-login", "--browser-path", "/nonexistent/chrome", env=browser_login_env(fake))
+    assert r.code == 2 and "/nonexistent/chrome" in r.stderr
+
+
+def chromium_cookie_file(home: Path) -> Path:
+    profile = home / "browser-profile" / "Default"
+    for candidate in (profile / "Network" / "Cookies", profile / "Cookies"):
+        if candidate.exists():
+            return candidate
+    raise AssertionError(f"chromium wrote no cookie database under {profile}")
+
+
+@needs_chromium
+@needs_dbus
+def test_from_browser_reads_the_profile_chromium_wrote(signed_in_profile, grok, fake, home):
+    browser_home, login, _ = signed_in_profile
+    assert login.returncode == 0, login.stderr
+    cookies = chromium_cookie_file(browser_home)
+    r = subprocess.run(
+        ["dbus-run-session", "--", GROK, "login", "--from-browser", "chromium", "--cookie-file", str(cookies)],
+        capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+        env={**os.environ, **fake.env(), **NO_KEYRING, "GROK_HOME": str(home)},
+    )
+    assert r.returncode == 0, r.stderr
+    assert "browser:chromium" in r.stderr
+    assert grok("ask", "hi", env=NO_KEYRING).code == 0
+    import json
+
+    data = json.loads(grok("auth", "status", "--json", env=NO_KEYRING).stdout)
+    assert data["cookies"] == ["cf_clearance", "sso", "sso-rw", "x-userid"]
+    # Rebuilt from the profile's "Last Version": the reduced UA Chrome itself sends.
+    assert "Chrome/" in data["user_agent"] and ".0.0.0 Safari/537.36" in data["user_agent"]
+
+
+@needs_chromium
+def test_from_browser_without_dbus_explains_instead_of_crashing(signed_in_profile, grok, fake):
+    browser_home, login, _ = signed_in_profile
+    assert login.returncode == 0, login.stderr
+    cookies = chromium_cookie_file(browser_home)
+    r = grok(
+        "login", "--from-browser", "chromium", "--cookie-file", str(cookies),
+        env={**NO_KEYRING, "DBUS_SESSION_BUS_ADDRESS": ""},
+    )
+    assert r.code == 3 and "chromium: no D-Bus session" in r.stderr and "Traceback" not in r.stderr
+
+
+def write_firefox_profile(profile: Path, host: str, cookies: dict[str, str]) -> Path:
+    profile.mkdir(parents=True)
+    (profile / "compatibility.ini").write_text("[Compatibility]\nLastVersion=140.0.2_20250701000000/20250701000000\n")
+    db = profile / "cookies.sqlite"
+    con = sqlite3.connect(db)
+    con.execute(
+        "CREATE TABLE moz_cookies (id INTEGER PRIMARY KEY, originAttributes TEXT NOT NULL DEFAULT '', name TEXT,"
+        " value TEXT, host TEXT, path TEXT, expiry INTEGER, lastAccessed INTEGER, creationTime INTEGER,"
+        " isSecure INTEGER, isHttpOnly INTEGER, inBrowserElement INTEGER DEFAULT 0, sameSite INTEGER DEFAULT 0,"
+        " rawSameSite INTEGER DEFAULT 0, schemeMap INTEGER DEFAULT 0)"
+    )
+    expiry = int(time.time()) + 86400
+    rows = [(name, value, host, "/", expiry, 0, 0, 1, 1) for name, value in cookies.items()]
+    rows.append(("sso", "from-another-site", f"{host}.evil.example", "/", expiry, 0, 0, 1, 1))
+    con.executemany(
+        "INSERT INTO moz_cookies (name, value, host, path, expiry, lastAccessed, creationTime, isSecure, isHttpOnly)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    con.commit()
+    con.close()
+    return db
+
+
+def test_from_browser_reads_a_firefox_cookie_file(grok, fake, home, tmp_path):
+    db = write_firefox_profile(
+        tmp_path / "ff" / "abcd.default-release",
+        "127.0.0.1",
+        {"sso": fake.sso, "sso-rw": fake.sso, "cf_clearance": fake.cf_clearance, "_ga": "x"},
+    )
+    r = grok("login", "--from-browser", "firefox", "--cookie-file", str(db), env=NO_KEYRING)
+    assert r.code == 0, r.stderr
+    assert "browser:firefox" in r.stderr
+    import json
+
+    data = json.loads(grok("auth", "status", "--json", env=NO_KEYRING).stdout)
+    assert data["cookies"] == ["cf_clearance", "sso", "sso-rw"]
+    assert data["user_agent"].endswith("rv:140.0) Gecko/20100101 Firefox/140.0")
+    fake.clear_requests()
+    assert grok("ask", "hi", env=NO_KEYRING).code == 0
+    assert fake.chat_requests()[0].cookies["sso"] == fake.sso
+
+
+def test_from_browser_reports_every_browser_tried(grok, fake, tmp_path):
+    empty_home = tmp_path / "nobody"
+    empty_home.mkdir()
+    r = grok("login", "--from-browser", env={**NO_KEYRING, "HOME": str(empty_home), "DBUS_SESSION_BUS_ADDRESS": ""})
+    assert r.code == 3 and "Traceback" not in r.stderr
+    for browser in ("chrome:", "chromium:", "brave:", "edge:", "firefox:"):
+        assert browser in r.stderr
+    assert "--browser-login" in r.stderr
+
+
+def test_unknown_browser_name_is_a_usage_error(grok, fake):
+    r = grok("login", "--from-browser", "netscape", env=NO_KEYRING)
+    assert r.code == 2 and "firefox" in r.stderr
