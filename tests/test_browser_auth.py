@@ -1,6 +1,7 @@
 """Real browsers: `grok login --browser-login` drives Debian's chromium against the fake sign-in
 page, and `--from-browser` reads the profile that chromium wrote (and a Firefox cookie file)."""
 
+import json
 import os
 import shutil
 import sqlite3
@@ -76,11 +77,37 @@ def test_browser_login_captures_httponly_cookies_and_ask_uses_them(signed_in_pro
     assert sent.cookies["sso"] != fake.sso  # the session the sign-in page created, not the built-in one
     assert {"sso", "sso-rw", "cf_clearance", "x-userid"} <= set(sent.cookies)
     status = grok("auth", "status", "--json", env=grok_home)
-    import json
-
     data = json.loads(status.stdout)
     assert data["source"] == "browser-login"
     assert "Chrome/" in data["user_agent"] and sent.headers["user-agent"] == data["user_agent"]
+
+
+@needs_chromium
+def test_browser_login_can_keep_the_signed_headers_of_a_chat_sent_in_the_page(grok, fake, home):
+    env = {**browser_login_env(fake), "GROK_LOGIN_URL": f"{fake.url}/sign-in?autofill=1&next=%2F%3Fautochat%3D1"}
+    r = grok("login", "--browser-login", "--capture-headers", "--login-timeout", "30", env=env)
+    assert r.code == 0, r.stderr
+    sent = [q for q in fake.chat_requests() if q.body.get("message") == "Hello"]
+    assert len(sent) == 1  # the page's own request, sent by the browser
+    data = json.loads(grok("auth", "status", "--json", env=NO_KEYRING).stdout)
+    assert data["headers"] == [{"name": "x-statsig-id", "path": "/rest/app-chat/conversations/new"}]
+    stored = json.loads((home / "credentials.json").read_text())
+    assert stored["headers"][0]["value"] == sent[0].headers["x-statsig-id"]
+
+
+@needs_chromium
+@pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="no xvfb-run (.ci/run installs xvfb)")
+def test_default_headed_login_runs_under_xvfb_with_a_normal_chrome_user_agent(grok, fake, home):
+    env = {**browser_login_env(fake), "GROK_LOGIN_HEADLESS": ""}
+    p = subprocess.run(
+        ["xvfb-run", "-a", GROK, "login", "--browser-login", "--login-timeout", "30"],
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        env={**os.environ, **fake.env(), **env, "GROK_HOME": str(home)},
+    )
+    assert p.returncode == 0, p.stderr
+    ua = json.loads(grok("auth", "status", "--json", env=NO_KEYRING).stdout)["user_agent"]
+    assert "Chrome/" in ua and "HeadlessChrome" not in ua
+    assert processes_using(home / "browser-profile") == []
 
 
 @needs_chromium
@@ -117,8 +144,6 @@ def test_from_browser_reads_the_profile_chromium_wrote(signed_in_profile, grok, 
     assert r.returncode == 0, r.stderr
     assert "browser:chromium" in r.stderr
     assert grok("ask", "hi", env=NO_KEYRING).code == 0
-    import json
-
     data = json.loads(grok("auth", "status", "--json", env=NO_KEYRING).stdout)
     assert data["cookies"] == ["cf_clearance", "sso", "sso-rw", "x-userid"]
     # Rebuilt from the profile's "Last Version": the reduced UA Chrome itself sends.
@@ -170,8 +195,6 @@ def test_from_browser_reads_a_firefox_cookie_file(grok, fake, home, tmp_path):
     r = grok("login", "--from-browser", "firefox", "--cookie-file", str(db), env=NO_KEYRING)
     assert r.code == 0, r.stderr
     assert "browser:firefox" in r.stderr
-    import json
-
     data = json.loads(grok("auth", "status", "--json", env=NO_KEYRING).stdout)
     assert data["cookies"] == ["cf_clearance", "sso", "sso-rw"]
     assert data["user_agent"].endswith("rv:140.0) Gecko/20100101 Firefox/140.0")

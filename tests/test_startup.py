@@ -18,7 +18,13 @@ print("HEAVY=" + ",".join(m for m in {heavy!r} if m in sys.modules), file=sys.st
 """
 
 
-@pytest.mark.parametrize("args", [["--help"], ["--version"], ["ask", "--help"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"], ["--version"], ["ask", "--help"],
+        ["login", "--help"], ["logout", "--help"], ["auth", "--help"], ["auth", "status", "--help"],
+    ],
+)
 def test_no_heavy_imports(args):
     err = subprocess.run(
         [sys.executable, "-c", PROBE.format(args=args, heavy=HEAVY)],

@@ -162,27 +162,33 @@ async def _signed_in(browser: Any, tab: Any, base_url: str) -> dict[str, Any] | 
     return data if isinstance(data, dict) and data.get("status") == "authenticated" else None
 
 
-async def _capture_chat_headers(tab: Any, timeout: float, say: Callable[[str], None]) -> tuple[CapturedHeader, ...]:
-    """The signed headers of the next chat request the user sends from the page."""
-    from nodriver import cdp
+class ChatCapture:
+    """Records the headers of the first chat request the page sends (from navigation on, so a
+    chat sent right after signing in is not missed)."""
 
-    seen: asyncio.Future[dict[str, str]] = asyncio.get_running_loop().create_future()
+    def __init__(self, tab: Any) -> None:
+        self._tab = tab
+        self._seen: asyncio.Future[dict[str, str]] = asyncio.get_running_loop().create_future()
 
-    def on_request(event: Any) -> None:
-        if urlsplit(event.request.url).path == CHAT_PATH and not seen.done():
-            seen.set_result({k.lower(): str(v) for k, v in dict(event.request.headers).items()})
+    def _on_request(self, event: Any) -> None:
+        if urlsplit(event.request.url).path == CHAT_PATH and not self._seen.done():
+            self._seen.set_result({k.lower(): str(v) for k, v in dict(event.request.headers).items()})
 
-    tab.add_handler(cdp.network.RequestWillBeSent, on_request)
-    await tab.send(cdp.network.enable())
-    say("Send one message in the browser window so grok can copy its request headers.")
-    try:
-        headers = await asyncio.wait_for(seen, timeout)
-    except TimeoutError:
-        say("No chat request was sent; continuing without captured headers.")
-        return ()
-    finally:
-        tab.remove_handler(cdp.network.RequestWillBeSent, on_request)
-    return tuple(CapturedHeader(name, Secret(headers[name]), CHAT_PATH) for name in CAPTURED_HEADERS if name in headers)
+    async def start(self) -> None:
+        from nodriver import cdp
+
+        self._tab.add_handler(cdp.network.RequestWillBeSent, self._on_request)
+        await self._tab.send(cdp.network.enable())
+
+    async def headers(self, timeout: float, say: Callable[[str], None]) -> tuple[CapturedHeader, ...]:
+        if not self._seen.done():
+            say("Send one message in the browser window so grok can copy its request headers.")
+        try:
+            seen = await asyncio.wait_for(asyncio.shield(self._seen), timeout)
+        except TimeoutError:
+            say("No chat request was sent; continuing without captured headers.")
+            return ()
+        return tuple(CapturedHeader(name, Secret(seen[name]), CHAT_PATH) for name in CAPTURED_HEADERS if name in seen)
 
 
 async def close_browser(browser: Any, timeout: float = 5.0) -> None:
@@ -227,7 +233,11 @@ async def browser_login(options: LoginOptions, environ: Any, say: Callable[[str]
     _check_display(environ, options.headless)
     browser = await _start(options)
     try:
-        tab = await browser.get(options.start_url)
+        tab = browser.main_tab
+        capture = ChatCapture(tab) if options.capture_headers else None
+        if capture is not None:
+            await capture.start()
+        await tab.get(options.start_url)
         say("Sign in to grok.com in the browser window; grok continues once you are signed in.")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + options.timeout
@@ -242,8 +252,8 @@ async def browser_login(options: LoginOptions, environ: Any, say: Callable[[str]
             await asyncio.sleep(POLL_SECONDS)
             session = await _signed_in(browser, tab, options.base_url)
         headers: tuple[CapturedHeader, ...] = ()
-        if options.capture_headers:
-            headers = await _capture_chat_headers(tab, options.timeout, say)
+        if capture is not None:
+            headers = await capture.headers(max(deadline - loop.time(), 1.0), say)
         cookies = await _session_cookies(browser, options.base_url)
         user_id = (session.get("session") or {}).get("userId") if isinstance(session.get("session"), dict) else None
         if user_id and "x-userid" not in cookies:
