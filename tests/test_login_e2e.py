@@ -2,8 +2,12 @@
 
 import json
 import os
+import pty
+import select
 import socket
 import stat
+import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -11,6 +15,8 @@ import pytest
 
 from grok_cli.testing import short_answer
 from grok_cli.testing.state import make_sso
+
+from .conftest import GROK
 
 ROOT = Path(__file__).resolve().parent.parent
 # No stored login from the fake's env, and no keyring: the 0600 file path (as in cron).
@@ -199,3 +205,41 @@ def test_no_cookie_value_ever_reaches_output_or_files(grok, fake, home):
         for secret in secrets:
             assert secret not in text
     assert written, "the test should have seen the files grok writes"
+
+
+def run_on_a_terminal(args: list[str], env: dict, answer: bytes, timeout: float = 30) -> tuple[int, str]:
+    """Run grok with stdin and stderr on a pseudo-terminal; type ``answer`` after the prompt."""
+    leader, follower = pty.openpty()
+    p = subprocess.Popen([GROK, *args], stdin=follower, stdout=subprocess.PIPE, stderr=follower, env=env)
+    os.close(follower)
+    seen = b""
+    deadline = time.monotonic() + timeout
+    answered = False
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+        if not answered and b"[Y/n]" in seen:
+            os.write(leader, answer)
+            answered = True
+        if p.poll() is not None and not ready:
+            break
+    p.wait(timeout)
+    os.close(leader)
+    return p.returncode, seen.decode(errors="replace")
+
+
+def test_login_at_a_terminal_tries_browsers_then_offers_the_browser_login(grok_env, tmp_path):
+    nobody = tmp_path / "nobody"
+    nobody.mkdir()
+    env = {**grok_env, **NO_KEYRING, "HOME": str(nobody), "DBUS_SESSION_BUS_ADDRESS": ""}
+    code, shown = run_on_a_terminal(["login"], env, b"n\n")
+    assert "chromium:" in shown and "firefox:" in shown
+    assert "Open a browser window to sign in to grok.com? [Y/n]" in shown
+    assert code == 3 and "Not signed in" in shown

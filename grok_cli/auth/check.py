@@ -10,6 +10,7 @@ from grok_cli.config import Settings
 from grok_cli.errors import AuthError, BlockedError, GrokError, NetworkError
 
 RATE_LIMIT_MODE = "fast"
+ACCOUNT_BLOCKED = "grok.com says this account is blocked."
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,24 @@ class CheckResult:
         return out
 
 
+def session_state(data: Any) -> str:
+    """What an /api/auth/session answer says: "valid", "invalid" or "blocked".
+
+    Only "unauthenticated" and "blocked" are documented (protocol §2.3), so a session object
+    with a user id counts as signed in whatever the status word is.
+    """
+    if not isinstance(data, dict):
+        return "invalid"
+    status = data.get("status")
+    if status == "blocked":
+        return "blocked"
+    session = data.get("session")
+    has_user = isinstance(session, dict) and bool(session.get("userId"))
+    if status == "unauthenticated" or not (has_user or status == "authenticated"):
+        return "invalid"
+    return "valid"
+
+
 def _status_of(error: GrokError) -> str:
     if isinstance(error, AuthError):
         return "invalid"
@@ -56,11 +75,11 @@ async def check_credentials(settings: Settings, credentials: Credentials) -> Che
             session = await http.request_json("GET", "/api/auth/session")
             if not isinstance(session, dict):
                 raise NetworkError("grok.com sent an unexpected answer to /api/auth/session.")
-            state = session.get("status")
+            state = session_state(session)
             if state == "blocked":
-                raise BlockedError("grok.com says this account is blocked.", "Sign in to grok.com in a browser to see why.")
-            if state != "authenticated":
-                raise AuthError(f"grok.com does not accept these credentials (session status {state!r}).")
+                raise BlockedError(ACCOUNT_BLOCKED, "Sign in to grok.com in a browser to see why.")
+            if state == "invalid":
+                raise AuthError(f"grok.com does not accept these credentials (status {session.get('status')!r}).")
             who = session.get("session") if isinstance(session.get("session"), dict) else {}
             limits = await http.request_json("POST", "/rest/rate-limits", {"modelName": RATE_LIMIT_MODE})
     except GrokError as e:

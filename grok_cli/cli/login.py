@@ -30,18 +30,20 @@ def _ask_yes(io: IO, question: str) -> bool:
     return answer in ("", "y", "yes")
 
 
+def _require_extra(module: str, what: str) -> None:
+    from importlib.util import find_spec
+
+    if find_spec(module) is None:
+        from grok_cli.errors import UsageError
+
+        raise UsageError(f"{what} needs the optional `browser` extra.", "pip install 'grok-cli[browser]'")
+
+
 def _browser_login(io: IO, settings: Settings, browser_path: str | None, capture: bool, timeout: float) -> Credentials:
     from grok_cli.auth.sources.browser_login import LoginOptions, browser_login, find_browser, profile_dir
     from grok_cli.cli.runner import run_async
 
-    try:
-        import nodriver  # noqa: F401  (only to report a missing extra clearly)
-    except ImportError:
-        from grok_cli.errors import UsageError
-
-        raise UsageError(
-            "The browser login needs the `browser` extra.", "pip install 'grok-cli[browser]'"
-        ) from None
+    _require_extra("nodriver", "The browser login")
     options = LoginOptions(
         base_url=settings.base_url,
         start_url=io.environ.get("GROK_LOGIN_URL") or f"{settings.base_url}/",
@@ -55,14 +57,7 @@ def _browser_login(io: IO, settings: Settings, browser_path: str | None, capture
 
 
 def _from_browser(settings: Settings, name: str | None, cookie_file: Path | None) -> Credentials:
-    try:
-        import browser_cookie3  # noqa: F401  (only to report a missing extra clearly)
-    except ImportError:
-        from grok_cli.errors import UsageError
-
-        raise UsageError(
-            "Reading browser cookies needs the `browser` extra.", "pip install 'grok-cli[browser]'"
-        ) from None
+    _require_extra("browser_cookie3", "Reading browser cookies")
     from grok_cli.auth.sources.browser_cookies import read_browser_cookies
 
     return read_browser_cookies(name, settings.base_url, cookie_file)
@@ -154,7 +149,7 @@ def login(
         if login_timeout <= 0:
             raise UsageError("--login-timeout must be above 0.")
         settings = load_settings({}, io.environ)
-
+        verified = False
         if cookie_stdin:
             from grok_cli.auth.sources.stdin import read_cookie_stdin
 
@@ -172,14 +167,19 @@ def login(
         else:
             try:
                 creds = _from_browser(settings, None, None)
+                if not no_check:
+                    _verify(io, settings, creds)
+                    verified = True
             except (AuthError, UsageError) as e:
                 _say(io, e.message)
                 if not _ask_yes(io, "Open a browser window to sign in to grok.com?"):
-                    raise AuthError("Not signed in.", "Other ways: grok login --cookie-stdin, or GROK_COOKIE.") from None
+                    raise AuthError(
+                        "Not signed in.", "Other ways: grok login --cookie-stdin, or GROK_COOKIE."
+                    ) from None
                 creds = _browser_login(io, settings, browser_path, capture_headers, login_timeout)
 
         creds = creds.stamped()
-        if not no_check:
+        if not (no_check or verified):
             _verify(io, settings, creds)
         saved = credential_store.save(
             creds, settings.dirs.credentials_file, store=store, interactive=io.interactive

@@ -359,9 +359,8 @@ class Server:
         email_addr = (form.get("email") or [""])[0].strip()
         password = (form.get("password") or [""])[0]
         if not email_addr or not password:
-            return web.Response(
-                status=400, text=sign_in_page("Enter your email and password.", next_path=next_path), content_type="text/html"
-            )
+            page = sign_in_page("Enter your email and password.", next_path=next_path)
+            return web.Response(status=400, text=page, content_type="text/html")
         sso = make_sso(str(uuid.uuid4()))
         session = self.state.add_session(sso, email_addr)
         resp = web.Response(status=302, headers={"Location": next_path})

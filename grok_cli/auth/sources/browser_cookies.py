@@ -127,7 +127,10 @@ def _chromium_user_agent(browser: str, cookie_file: Path | None) -> str | None:
         if version and version.split(".")[0].isdigit():
             major = version.split(".")[0]
             platform_token = _PLATFORM_TOKENS[_platform()][0]
-            ua = f"Mozilla/5.0 ({platform_token}) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{major}.0.0.0 Safari/537.36"
+            ua = (
+                f"Mozilla/5.0 ({platform_token}) AppleWebKit/537.36 (KHTML, like Gecko) "
+                f"Chrome/{major}.0.0.0 Safari/537.36"
+            )
             return ua + f" Edg/{major}.0.0.0" if browser == "edge" else ua
     return None
 
@@ -180,6 +183,8 @@ def _read_one(browser: str, host: str, cookie_file: Path | None) -> dict[str, st
 
 def read_browser_cookies(name: str | None, base_url: str, cookie_file: Path | None = None) -> Credentials:
     """The first browser holding a grok.com session, or an AuthError listing every attempt."""
+    if cookie_file is not None and name is None:
+        raise UsageError("Name the browser that --cookie-file belongs to, e.g. `--from-browser firefox`.")
     host = (urlsplit(base_url).hostname or "").lower()
     attempts: list[Attempt] = []
     for browser in candidates(name):

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from grok_cli.auth.credentials import SESSION_COOKIES, CapturedHeader, Credentials, Secret
-from grok_cli.errors import AuthError, GrokError, UsageError
+from grok_cli.errors import AuthError, BlockedError, GrokError, UsageError
 
 PROFILE_DIR_NAME = "browser-profile"
 POLL_SECONDS = 0.5
@@ -154,12 +154,17 @@ async def _signed_in(browser: Any, tab: Any, base_url: str) -> dict[str, Any] | 
     href = await _evaluate(tab, "location.href")
     if not isinstance(href, str) or _origin(href) != _origin(base_url):
         return None
+    from grok_cli.auth.check import ACCOUNT_BLOCKED, session_state
+
     text = await _evaluate(tab, _SESSION_PROBE, await_promise=True)
     try:
         data = json.loads(text) if isinstance(text, str) else {}
     except ValueError:
         return None
-    return data if isinstance(data, dict) and data.get("status") == "authenticated" else None
+    state = session_state(data)
+    if state == "blocked":
+        raise BlockedError(ACCOUNT_BLOCKED, "Sign in to grok.com in a browser to see why.")
+    return data if state == "valid" else None
 
 
 class ChatCapture:
