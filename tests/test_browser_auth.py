@@ -216,3 +216,45 @@ def test_from_browser_reports_every_browser_tried(grok, fake, tmp_path):
 def test_unknown_browser_name_is_a_usage_error(grok, fake):
     r = grok("login", "--from-browser", "netscape", env=NO_KEYRING)
     assert r.code == 2 and "firefox" in r.stderr
+
+
+def browser_main_pids(profile: Path) -> list[int]:
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(str(profile).encode() in a for a in args) and not any(a.startswith(b"--type=") for a in args):
+            pids.append(int(proc.name))
+    return pids
+
+
+@needs_chromium
+def test_browser_login_gives_up_after_the_login_timeout_and_closes_the_browser(grok, fake, home):
+    env = {**browser_login_env(fake), "GROK_LOGIN_URL": f"{fake.url}/sign-in"}  # nobody signs in
+    r = grok("login", "--browser-login", "--login-timeout", "1", env=env)
+    assert r.code == 3 and "within 1 s" in r.stderr
+    assert processes_using(home / "browser-profile") == []
+    assert not (home / "credentials.json").exists()
+
+
+@needs_chromium
+def test_closing_the_browser_before_signing_in_is_reported(fake, grok_env, home):
+    import signal
+
+    env = {**grok_env, **browser_login_env(fake), "GROK_LOGIN_URL": f"{fake.url}/sign-in"}
+    p = subprocess.Popen(
+        [GROK, "login", "--browser-login", "--login-timeout", "30"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and p.poll() is None:  # until the sign-in page was shown
+        if any(q.path == "/sign-in" for q in fake.requests):
+            break
+        time.sleep(0.05)
+    for pid in browser_main_pids(home / "browser-profile"):
+        os.kill(pid, signal.SIGTERM)  # what closing the last window does
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 3, err
+    assert "closed before grok.com showed you signed in" in err and "Traceback" not in err

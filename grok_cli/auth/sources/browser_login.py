@@ -14,14 +14,14 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from grok_cli.auth.credentials import SESSION_COOKIES, CapturedHeader, Credentials, Secret
-from grok_cli.errors import AuthError, BlockedError, GrokError, UsageError
+from grok_cli.errors import AuthError, BlockedError, UsageError
 
 PROFILE_DIR_NAME = "browser-profile"
 POLL_SECONDS = 0.5
@@ -33,8 +33,8 @@ QUIET_ARGS = (
     "--no-first-run",
     "--no-default-browser-check",
 )
-# Executables tried in order when none is given; nodriver alone knows no Edge, Brave or snap.
-_POSIX_BROWSERS = (
+# Executables looked up in PATH, in order; nodriver alone knows no Edge or Brave.
+_PATH_BROWSERS = (
     "google-chrome",
     "google-chrome-stable",
     "chromium",
@@ -81,7 +81,7 @@ def profile_dir(data_dir: Path) -> Path:
     return data_dir / PROFILE_DIR_NAME
 
 
-def find_browser(explicit: str | None, environ: dict[str, str] | Any) -> str:
+def find_browser(explicit: str | None, environ: Mapping[str, str]) -> str:
     """The Chrome-family executable to drive, or a usage error that says how to name one."""
     if explicit:
         path = shutil.which(explicit) or (explicit if os.path.isfile(explicit) else None)
@@ -98,7 +98,7 @@ def find_browser(explicit: str | None, environ: dict[str, str] | Any) -> str:
     for candidate in candidates:
         if os.path.isfile(candidate):
             return candidate
-    for name in _POSIX_BROWSERS:
+    for name in _PATH_BROWSERS:
         found = shutil.which(name)
         if found:
             return found
@@ -109,7 +109,7 @@ def find_browser(explicit: str | None, environ: dict[str, str] | Any) -> str:
     )
 
 
-def _check_display(environ: Any, headless: bool) -> None:
+def _check_display(environ: Mapping[str, str], headless: bool) -> None:
     if headless or sys.platform in ("win32", "darwin"):
         return
     if not (environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY")):
@@ -131,12 +131,8 @@ def _cookie_host_matches(domain: str, host: str) -> bool:
 
 
 async def _evaluate(tab: Any, expression: str, *, await_promise: bool = False) -> Any:
-    from nodriver.core.connection import ProtocolException
-
-    try:
-        value = await tab.evaluate(expression, await_promise=await_promise, return_by_value=True)
-    except (ProtocolException, asyncio.TimeoutError, ConnectionError):
-        return None  # a navigation replaced the document mid-call; ask again next round
+    """A plain value, or None when there is none (e.g. the script threw)."""
+    value = await tab.evaluate(expression, await_promise=await_promise, return_by_value=True)
     return value if isinstance(value, (str, bool, int, float)) else None
 
 
@@ -146,20 +142,25 @@ async def _session_cookies(browser: Any, base_url: str) -> dict[str, str]:
     return {c.name: c.value for c in cookies if c.name in SESSION_COOKIES and _cookie_host_matches(c.domain, host)}
 
 
+def _browser_gone(browser: Any) -> bool:
+    proc = getattr(browser, "_process", None)
+    return proc is not None and proc.returncode is not None
+
+
 async def _signed_in(browser: Any, tab: Any, base_url: str) -> dict[str, Any] | None:
     """The session object once the page is on grok.com, holds an sso cookie, and grok.com
     confirms it; None while the user is still signing in."""
-    if "sso" not in await _session_cookies(browser, base_url):
-        return None
-    href = await _evaluate(tab, "location.href")
-    if not isinstance(href, str) or _origin(href) != _origin(base_url):
-        return None
     from grok_cli.auth.check import ACCOUNT_BLOCKED, session_state
 
-    text = await _evaluate(tab, _SESSION_PROBE, await_promise=True)
     try:
+        if "sso" not in await _session_cookies(browser, base_url):
+            return None
+        href = await _evaluate(tab, "location.href")
+        if not isinstance(href, str) or _origin(href) != _origin(base_url):
+            return None
+        text = await _evaluate(tab, _SESSION_PROBE, await_promise=True)
         data = json.loads(text) if isinstance(text, str) else {}
-    except ValueError:
+    except Exception:  # mid-navigation, or the connection broke because the browser was closed
         return None
     state = session_state(data)
     if state == "blocked":
@@ -227,14 +228,14 @@ async def _start(options: LoginOptions) -> Any:
     try:
         return await nodriver.start(config)
     except Exception as e:  # nodriver raises bare Exception when the browser never answers CDP
-        raise GrokError(
+        raise UsageError(
             f"The browser did not start ({type(e).__name__}).",
             "Close other windows using the grok browser profile, or try --browser-path; "
             "`grok logout --all` resets the profile.",
         ) from None
 
 
-async def browser_login(options: LoginOptions, environ: Any, say: Callable[[str], None]) -> Credentials:
+async def browser_login(options: LoginOptions, environ: Mapping[str, str], say: Callable[[str], None]) -> Credentials:
     _check_display(environ, options.headless)
     browser = await _start(options)
     try:
@@ -248,6 +249,11 @@ async def browser_login(options: LoginOptions, environ: Any, say: Callable[[str]
         deadline = loop.time() + options.timeout
         session = await _signed_in(browser, tab, options.base_url)
         while session is None:
+            if _browser_gone(browser):
+                raise AuthError(
+                    "The browser was closed before grok.com showed you signed in.",
+                    "Run `grok login --browser-login` again and keep the window open until grok says it is done.",
+                )
             if loop.time() > deadline:
                 raise AuthError(
                     f"No grok.com sign-in was seen within {options.timeout:g} s.",
@@ -259,11 +265,14 @@ async def browser_login(options: LoginOptions, environ: Any, say: Callable[[str]
         headers: tuple[CapturedHeader, ...] = ()
         if capture is not None:
             headers = await capture.headers(max(deadline - loop.time(), 1.0), say)
-        cookies = await _session_cookies(browser, options.base_url)
-        user_id = (session.get("session") or {}).get("userId") if isinstance(session.get("session"), dict) else None
-        if user_id and "x-userid" not in cookies:
-            cookies["x-userid"] = str(user_id)
-        user_agent = await _evaluate(tab, "navigator.userAgent")
+        try:
+            cookies = await _session_cookies(browser, options.base_url)
+            user_agent = await _evaluate(tab, "navigator.userAgent")
+        except Exception:  # closed in the instant between the check and the read
+            raise AuthError("The browser was closed while grok read its cookies.", "Run the login again.") from None
+        who = session.get("session")
+        if isinstance(who, dict) and who.get("userId") and "x-userid" not in cookies:
+            cookies["x-userid"] = str(who["userId"])
     finally:
         await close_browser(browser)
     return Credentials.from_cookies(
