@@ -100,7 +100,7 @@ def save(creds: Credentials, credentials_file: Path, *, store: str, interactive:
     text = creds.to_json()
     if store in ("keyring", "auto"):
         backend = _usable_keyring(interactive)
-        reason = "no usable keyring" if backend is None else ""
+        reason = "there is no usable keyring" if backend is None else ""
         if backend is not None and len(text) > KEYRING_MAX_CHARS:
             backend, reason = None, "the credentials are too large for every keyring"
         if backend is not None:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 auth_app = typer.Typer(name="auth", help="Inspect the stored grok.com login.", no_args_is_help=True)
 
-_STORE_NAMES = {"env": "the GROK_COOKIE variable (this run only)", "keyring": "the OS keyring", "file": "a file"}
+_STORE_NAMES = {"env": "GROK_COOKIE, for this run only", "keyring": "OS keyring, service 'grok-cli'", "file": "file"}
 
 
 def _as_json(active: Active, check: CheckResult | None) -> dict[str, Any]:
@@ -37,8 +37,9 @@ def _as_json(active: Active, check: CheckResult | None) -> dict[str, Any]:
 
 def _as_text(active: Active, check: CheckResult | None) -> str:
     creds = active.credentials
+    store = _STORE_NAMES.get(active.store, active.store)
     rows = [
-        ("store", f"{_STORE_NAMES.get(active.store, active.store)}: {active.location}"),
+        ("store", f"{store} {active.location}" if active.store == "file" else store),
         ("source", creds.source),
         ("saved", creds.saved_at or "unknown"),
         ("cookies", ", ".join(creds.cookie_names)),

@@ -66,7 +66,7 @@ def _from_browser(settings: Settings, name: str | None, cookie_file: Path | None
 def _describe_save(stored_store: str, location: str, note: str) -> str:
     if stored_store == "keyring":
         return f"Saved to the OS keyring ({location})."
-    because = f", because {note}" if note else ""
+    because = f" because {note}" if note else ""
     return f"Saved to {location} (readable only by you){because}."
 
 
@@ -150,6 +150,7 @@ def login(
             raise UsageError("--login-timeout must be above 0.")
         settings = load_settings({}, io.environ)
         verified = False
+        email: str | None = None
         if cookie_stdin:
             from grok_cli.auth.sources.stdin import read_cookie_stdin
 
@@ -168,7 +169,7 @@ def login(
             try:
                 creds = _from_browser(settings, None, None)
                 if not no_check:
-                    _verify(io, settings, creds)
+                    email = _verify(io, settings, creds)
                     verified = True
             except (AuthError, UsageError) as e:
                 _say(io, e.message)
@@ -180,11 +181,12 @@ def login(
 
         creds = creds.stamped()
         if not (no_check or verified):
-            _verify(io, settings, creds)
+            email = _verify(io, settings, creds)
         saved = credential_store.save(
             creds, settings.dirs.credentials_file, store=store, interactive=io.interactive
         )
-        _say(io, f"Signed in with the cookies {', '.join(creds.cookie_names)} from {creds.source}.")
+        who = f" as {email}" if email else ""
+        _say(io, f"Signed in{who} with the cookies {', '.join(creds.cookie_names)} from {creds.source}.")
         _say(io, _describe_save(saved.store, saved.location, saved.note))
         if io.environ.get("GROK_COOKIE", "").strip():
             _say(io, "Note: GROK_COOKIE is set, and runs that see it use it instead of this login.")
@@ -193,20 +195,20 @@ def login(
     run_command(st.io, st.debug, body)
 
 
-def _verify(io: IO, settings: Settings, creds: Credentials) -> None:
-    """Refuse credentials grok.com rejects; keep (with a warning) those it could not judge."""
+def _verify(io: IO, settings: Settings, creds: Credentials) -> str | None:
+    """Refuse credentials grok.com rejects; keep (with a warning) those it could not judge.
+    Returns the account's email when grok.com told it."""
     from grok_cli.auth.check import check_credentials
     from grok_cli.cli.runner import run_async
 
     result = run_async(lambda: check_credentials(settings, creds))
     if result.status == "valid":
-        if result.email:
-            _say(io, f"grok.com knows these cookies: {result.email}.")
-        return
+        return result.email
     assert result.error is not None
     if result.status == "invalid":
         raise result.error
     _say(io, f"Warning: could not confirm the login with grok.com: {result.error.message}")
+    return None
 
 
 def logout(

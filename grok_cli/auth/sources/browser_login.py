@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from grok_cli.auth.credentials import SESSION_COOKIES, CapturedHeader, Credentials, Secret
-from grok_cli.errors import AuthError, BlockedError, UsageError
+from grok_cli.errors import AuthError, BlockedError, GrokError, UsageError
 
 PROFILE_DIR_NAME = "browser-profile"
 POLL_SECONDS = 0.5
@@ -235,46 +235,50 @@ async def _start(options: LoginOptions) -> Any:
         ) from None
 
 
-async def browser_login(options: LoginOptions, environ: Mapping[str, str], say: Callable[[str], None]) -> Credentials:
-    _check_display(environ, options.headless)
-    browser = await _start(options)
-    try:
-        tab = browser.main_tab
-        capture = ChatCapture(tab) if options.capture_headers else None
-        if capture is not None:
-            await capture.start()
-        await tab.get(options.start_url)
-        say("Sign in to grok.com in the browser window; grok continues once you are signed in.")
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + options.timeout
+def _closed_early() -> AuthError:
+    return AuthError(
+        "The browser was closed before grok.com showed you signed in.",
+        "Run `grok login --browser-login` again and keep the window open until grok says it is done.",
+    )
+
+
+async def _wait_for_exit(browser: Any, timeout: float) -> bool:
+    proc = getattr(browser, "_process", None)
+    if proc is None:
+        return False
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(proc.wait(), timeout)
+    return proc.returncode is not None
+
+
+async def _drive(browser: Any, options: LoginOptions, say: Callable[[str], None]) -> Credentials:
+    tab = browser.main_tab
+    capture = ChatCapture(tab) if options.capture_headers else None
+    if capture is not None:
+        await capture.start()
+    await tab.get(options.start_url)
+    say("Sign in to grok.com in the browser window; grok continues once you are signed in.")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + options.timeout
+    session = await _signed_in(browser, tab, options.base_url)
+    while session is None:
+        if _browser_gone(browser):
+            raise _closed_early()
+        if loop.time() > deadline:
+            raise AuthError(
+                f"No grok.com sign-in was seen within {options.timeout:g} s.",
+                "Run `grok login --browser-login` again and finish signing in, or raise --login-timeout.",
+            )
+        await asyncio.sleep(POLL_SECONDS)
         session = await _signed_in(browser, tab, options.base_url)
-        while session is None:
-            if _browser_gone(browser):
-                raise AuthError(
-                    "The browser was closed before grok.com showed you signed in.",
-                    "Run `grok login --browser-login` again and keep the window open until grok says it is done.",
-                )
-            if loop.time() > deadline:
-                raise AuthError(
-                    f"No grok.com sign-in was seen within {options.timeout:g} s.",
-                    "Run `grok login --browser-login` again and finish signing in, "
-                    "or raise --login-timeout.",
-                )
-            await asyncio.sleep(POLL_SECONDS)
-            session = await _signed_in(browser, tab, options.base_url)
-        headers: tuple[CapturedHeader, ...] = ()
-        if capture is not None:
-            headers = await capture.headers(max(deadline - loop.time(), 1.0), say)
-        try:
-            cookies = await _session_cookies(browser, options.base_url)
-            user_agent = await _evaluate(tab, "navigator.userAgent")
-        except Exception:  # closed in the instant between the check and the read
-            raise AuthError("The browser was closed while grok read its cookies.", "Run the login again.") from None
-        who = session.get("session")
-        if isinstance(who, dict) and who.get("userId") and "x-userid" not in cookies:
-            cookies["x-userid"] = str(who["userId"])
-    finally:
-        await close_browser(browser)
+    headers: tuple[CapturedHeader, ...] = ()
+    if capture is not None:
+        headers = await capture.headers(max(deadline - loop.time(), 1.0), say)
+    cookies = await _session_cookies(browser, options.base_url)
+    user_agent = await _evaluate(tab, "navigator.userAgent")
+    who = session.get("session")
+    if isinstance(who, dict) and who.get("userId") and "x-userid" not in cookies:
+        cookies["x-userid"] = str(who["userId"])
     return Credentials.from_cookies(
         cookies,
         user_agent=user_agent if isinstance(user_agent, str) else None,
@@ -282,3 +286,18 @@ async def browser_login(options: LoginOptions, environ: Mapping[str, str], say: 
         source="browser-login",
     )
 
+
+async def browser_login(options: LoginOptions, environ: Mapping[str, str], say: Callable[[str], None]) -> Credentials:
+    _check_display(environ, options.headless)
+    browser = await _start(options)
+    try:
+        return await _drive(browser, options, say)
+    except GrokError:
+        raise
+    except Exception:
+        # A closed window breaks the CDP connection wherever the login was; anything else is a bug.
+        if await _wait_for_exit(browser, 2.0):
+            raise _closed_early() from None
+        raise
+    finally:
+        await close_browser(browser)
