@@ -87,7 +87,10 @@ def login(
         bool, typer.Option("--browser-login", help="Open a browser window, sign in there, keep its cookies.")
     ] = False,
     cookie_stdin: Annotated[
-        bool, typer.Option("--cookie-stdin", help="Read a Cookie header, `sso=...` or a bare sso token from stdin.")
+        bool, typer.Option(
+            "--cookie-stdin",
+            help="Read a Cookie header, `sso=...`, a bare sso token or a `Copy as cURL` command from stdin.",
+        )
     ] = False,
     store: Annotated[
         str, typer.Option("--store", metavar="auto|keyring|file", help="Where to keep the credentials.")
