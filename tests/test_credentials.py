@@ -59,6 +59,9 @@ def test_copy_as_curl_commands(text):
 
 
 def test_rows_copied_from_the_devtools_cookie_table():
-    rows = f"sso\t{TOKEN}\t.grok.com\t/\t2027-01-01\t200\t✓\t✓\tLax\ncf_clearance\tcf1\t.grok.com\t/\n_ga\tx\t.grok.com\t/\n"
+    rows = (
+        f"sso\t{TOKEN}\t.grok.com\t/\t2027-01-01\t200\t✓\t✓\tLax\n"
+        "cf_clearance\tcf1\t.grok.com\t/\n_ga\tx\t.grok.com\t/\n"
+    )
     c = parse_cookie_text(rows, source="stdin")
     assert c.cookie_header() == f"sso={TOKEN}; sso-rw={TOKEN}; cf_clearance=cf1"
