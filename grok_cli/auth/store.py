@@ -98,6 +98,7 @@ def write_private_file(path: Path, text: str) -> None:
 def save(creds: Credentials, credentials_file: Path, *, store: str, interactive: bool) -> Stored:
     """Save to ``store`` ("keyring", "file" or "auto"); returns where it went."""
     text = creds.to_json()
+    reason = ""
     if store in ("keyring", "auto"):
         backend = _usable_keyring(interactive)
         reason = "there is no usable keyring" if backend is None else ""
@@ -115,8 +116,6 @@ def save(creds: Credentials, credentials_file: Path, *, store: str, interactive:
                 return Stored(creds, "keyring", f"keyring service {SERVICE!r}")
         if store == "keyring":
             raise AuthError(f"Cannot store the credentials in the keyring: {reason}.", "Use --store file.")
-    else:
-        reason = ""
     write_private_file(credentials_file, text)
     _forget_keyring_entry(interactive)  # an older keyring login must not outlive this one
     return Stored(creds, "file", str(credentials_file), reason)

@@ -26,8 +26,11 @@ def _say(io: IO, text: str) -> None:
 def _ask_yes(io: IO, question: str) -> bool:
     io.stderr.write(f"{question} [Y/n] ")
     io.stderr.flush()
-    answer = io.stdin.readline().strip().lower()
-    return answer in ("", "y", "yes")
+    line = io.stdin.readline()
+    if not line:  # end of input (Ctrl-D) is not a yes
+        io.stderr.write("\n")
+        return False
+    return line.strip().lower() in ("", "y", "yes")
 
 
 def _require_extra(module: str, what: str) -> None:
@@ -143,8 +146,8 @@ def login(
         io = st.io
         if store not in STORES:
             raise UsageError(f"Bad value for --store: {store!r}.", "Use auto, keyring or file.")
-        chosen = [flag for flag, on in (("--from-browser", from_browser), ("--browser-login", browser_login),
-                                        ("--cookie-stdin", cookie_stdin)) if on]
+        flags = {"--from-browser": from_browser, "--browser-login": browser_login, "--cookie-stdin": cookie_stdin}
+        chosen = [flag for flag, on in flags.items() if on]
         if len(chosen) > 1:
             raise UsageError(f"Choose one way to sign in, not {' and '.join(chosen)}.")
         if browser is not None and not from_browser:

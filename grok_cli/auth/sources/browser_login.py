@@ -71,7 +71,7 @@ class LoginOptions:
     base_url: str
     start_url: str
     profile_dir: Path
-    executable: str | None
+    executable: str
     headless: bool
     timeout: float
     capture_headers: bool
