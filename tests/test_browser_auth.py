@@ -258,3 +258,16 @@ def test_closing_the_browser_before_signing_in_is_reported(fake, grok_env, home)
     out, err = p.communicate(timeout=30)
     assert p.returncode == 3, err
     assert "closed before grok.com showed you signed in" in err and "Traceback" not in err
+
+
+@needs_chromium
+def test_login_at_a_terminal_falls_back_to_the_browser_login_when_accepted(grok_env, fake, home, tmp_path):
+    from .test_login_e2e import run_on_a_terminal
+
+    nobody = tmp_path / "nobody"
+    nobody.mkdir()
+    env = {**grok_env, **browser_login_env(fake), "HOME": str(nobody), "DBUS_SESSION_BUS_ADDRESS": ""}
+    code, shown = run_on_a_terminal(["login"], env, b"\n")  # Enter: the default answer, yes
+    assert code == 0, shown
+    assert "[Y/n]" in shown and "from browser-login" in shown
+    assert (home / "credentials.json").exists()
