@@ -196,7 +196,7 @@ def test_from_browser_reads_a_firefox_cookie_file(grok, fake, home, tmp_path):
     assert r.code == 0, r.stderr
     assert "browser:firefox" in r.stderr
     data = json.loads(grok("auth", "status", "--json", env=NO_KEYRING).stdout)
-    assert data["cookies"] == ["cf_clearance", "sso", "sso-rw"]
+    assert data["cookies"] == ["cf_clearance", "sso", "sso-rw", "x-userid"]
     assert data["user_agent"].endswith("rv:140.0) Gecko/20100101 Firefox/140.0")
     fake.clear_requests()
     assert grok("ask", "hi", env=NO_KEYRING).code == 0

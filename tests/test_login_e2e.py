@@ -60,6 +60,9 @@ def test_cookie_stdin_login_is_used_by_ask_and_removed_by_logout(grok, fake, hom
     assert r.stdout == ""
     creds_file = home / "credentials.json"
     assert stat.S_IMODE(creds_file.stat().st_mode) == 0o600
+    # grok.com told the account's id, which the pasted header lacked: kept as x-userid.
+    user_id = json.loads(grok("auth", "status", "--check", "--json", env=NO_KEYRING).stdout)["check"]["user_id"]
+    assert json.loads(creds_file.read_text())["cookies"]["x-userid"] == user_id
     assert "no usable keyring" in r.stderr and str(creds_file) in r.stderr
     assert "someone@example.com" in r.stderr
 
@@ -129,11 +132,11 @@ def test_status_shows_store_source_and_cookie_names_only(grok, fake, home):
     grok("login", "--cookie-stdin", "--user-agent", ua, input=cookie(sso), env=NO_KEYRING)
     r = grok("auth", "status", env=NO_KEYRING)
     assert r.code == 0, r.stderr
-    assert "cf_clearance, sso, sso-rw" in r.stdout and str(home / "credentials.json") in r.stdout
+    assert "cf_clearance, sso, sso-rw, x-userid" in r.stdout and str(home / "credentials.json") in r.stdout
     assert ua in r.stdout and "stdin" in r.stdout
     data = json.loads(grok("auth", "status", "--json", env=NO_KEYRING).stdout)
     assert data["signed_in"] is True and data["store"] == "file" and data["user_agent"] == ua
-    assert data["cookies"] == ["cf_clearance", "sso", "sso-rw"] and data["saved_at"]
+    assert data["cookies"] == ["cf_clearance", "sso", "sso-rw", "x-userid"] and data["saved_at"]
     assert "check" not in data
 
 

@@ -175,7 +175,7 @@ def login(
             try:
                 creds = _from_browser(settings, None, None)
                 if not no_check:
-                    email = _verify(io, settings, creds)
+                    creds, email = _verify(io, settings, creds)
                     verified = True
             except (AuthError, UsageError) as e:
                 _say(io, e.message)
@@ -187,7 +187,7 @@ def login(
 
         creds = creds.stamped()
         if not (no_check or verified):
-            email = _verify(io, settings, creds)
+            creds, email = _verify(io, settings, creds)
         saved = credential_store.save(
             creds, settings.dirs.credentials_file, store=store, interactive=io.interactive
         )
@@ -201,20 +201,26 @@ def login(
     run_command(st.io, st.debug, body)
 
 
-def _verify(io: IO, settings: Settings, creds: Credentials) -> str | None:
+def _verify(io: IO, settings: Settings, creds: Credentials) -> tuple[Credentials, str | None]:
     """Refuse credentials grok.com rejects; keep (with a warning) those it could not judge.
-    Returns the account's email when grok.com told it."""
+    Returns them completed with the account's user id (the x-userid cookie, which the
+    WebSocket transport needs and a pasted header often lacks), and the account's email."""
+    from dataclasses import replace
+
     from grok_cli.auth.check import check_credentials
+    from grok_cli.auth.credentials import Secret
     from grok_cli.cli.runner import run_async
 
     result = run_async(lambda: check_credentials(settings, creds))
     if result.status == "valid":
-        return result.email
+        if result.user_id and "x-userid" not in creds.cookies:
+            creds = replace(creds, cookies={**creds.cookies, "x-userid": Secret(result.user_id)})
+        return creds, result.email
     assert result.error is not None
     if result.status == "invalid":
         raise result.error
     _say(io, f"Warning: could not confirm the login with grok.com: {result.error.message}")
-    return None
+    return creds, None
 
 
 def logout(
