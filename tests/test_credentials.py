@@ -42,3 +42,26 @@ def test_json_round_trip_stores_sso_once():
     assert text.count(TOKEN) == 1
     back = Credentials.from_json(text)
     assert back.cookie_header() == c.cookie_header() and back.saved_at == c.saved_at
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"curl 'https://grok.com/rest/app-chat/conversations/new' \\\n  -H 'accept: */*' \\\n"
+        f"  -b 'sso={TOKEN}; sso-rw={TOKEN}; cf_clearance=cf1' \\\n  --data-raw '{{}}'",
+        f"curl 'https://grok.com/' -H 'accept: */*' -H 'cookie: sso={TOKEN}; cf_clearance=cf1' --compressed",
+        f'curl "https://grok.com/" --data-binary "{{}}" --cookie "sso={TOKEN}; cf_clearance=cf1"',
+    ],
+)
+def test_copy_as_curl_commands(text):
+    c = parse_cookie_text(text, source="stdin")
+    assert c.cookie_header() == f"sso={TOKEN}; sso-rw={TOKEN}; cf_clearance=cf1"
+
+
+def test_rows_copied_from_the_devtools_cookie_table():
+    rows = (
+        f"sso\t{TOKEN}\t.grok.com\t/\t2027-01-01\t200\t✓\t✓\tLax\n"
+        "cf_clearance\tcf1\t.grok.com\t/\n_ga\tx\t.grok.com\t/\n"
+    )
+    c = parse_cookie_text(rows, source="stdin")
+    assert c.cookie_header() == f"sso={TOKEN}; sso-rw={TOKEN}; cf_clearance=cf1"

@@ -95,7 +95,8 @@ def test_bash_completes_commands_and_model_names(shell_env):
     """
     r = subprocess.run([bash, "--norc", "--noprofile", "-c", script], env=shell_env, capture_output=True, text=True)
     first, second = r.stdout.splitlines()
-    assert r.returncode == 0 and first == "1:ask"
+    # `a` starts both `ask` and `auth`.
+    assert r.returncode == 0 and first.removeprefix("1:").split() == ["ask", "auth"]
     names = second.removeprefix("2:").split()
     assert {"grok-3", "grok-4", "grok-4-heavy", "grok-3-thinking"} <= set(names)
     assert all(name.startswith("gr") for name in names)
@@ -107,7 +108,7 @@ def test_fish_completes_commands_and_model_names(shell_env):
     r = subprocess.run([fish, "--no-config", "-c", script], env=shell_env, capture_output=True, text=True)
     first, _, second = r.stdout.partition("SEP\n")
     assert r.returncode == 0, r.stderr
-    assert [line.split("\t")[0] for line in first.splitlines()] == ["ask"]
+    assert [line.split("\t")[0] for line in first.splitlines()] == ["ask", "auth"]
     models = dict(line.split("\t", 1) for line in second.splitlines())
     assert models["grok-4-heavy"] == "alias of heavy" and "grok-3" in models
     assert all(name.startswith("gr") for name in models)
@@ -123,7 +124,7 @@ def test_zsh_completes_commands_and_model_names(shell_env, tmp_path):
     tmux = Tmux(tmp_path / "tmux", [zsh, "-i"], {**shell_env, "ZDOTDIR": str(tmp_path)}, columns=150, lines=40)
     try:
         tmux.wait_for(lambda s: "%" in s)
-        tmux.keys("grok a", "Tab")
+        tmux.keys("grok as", "Tab")  # `grok a` alone could still become `auth`
         line = tmux.wait_for(lambda s: "grok ask" in s)
         assert "% grok ask" in line, line
         tmux.keys("C-u", "grok ask -m gr", "Tab")

@@ -231,6 +231,23 @@ def test_sign_in_flow(srv):
     assert bad.status == 400 and "Set-Cookie" not in bad.headers
 
 
+def test_sign_in_redirects_to_next_on_this_origin_only(srv):
+    form_headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert 'name="next" value="/?autochat=1"' in call(srv.url, "GET", "/sign-in?next=/%3Fautochat%3D1").body.decode()
+    for raw, location in ((b"next=%2F%3Fautochat%3D1", "/?autochat=1"), (b"next=%2F%2Fevil.example%2F", "/"),
+                          (b"next=https%3A%2F%2Fevil.example%2F", "/")):
+        r = call(srv.url, "POST", "/sign-in", raw=raw + b"&email=a%40b.c&password=pw", headers=form_headers)
+        assert r.status == 302 and r.headers["Location"] == location
+
+
+def test_test_only_page_automation_is_opt_in(srv):
+    assert "<script>" not in call(srv.url, "GET", "/sign-in").body.decode()
+    assert ".click()" in call(srv.url, "GET", "/sign-in?autofill=1").body.decode()
+    signed = call(srv.url, "GET", "/", cookie=srv.cookie).body.decode()
+    assert "x-statsig-id" in signed and "send('Hello')" not in signed
+    assert "send('Hello')" in call(srv.url, "GET", "/?autochat=1", cookie=srv.cookie).body.decode()
+
+
 # -- credentials, Cloudflare, anti-bot ----------------------------------------------------------------
 def test_credentials(srv, api):
     r = api.new(cookie=f"cf_clearance={srv.cf_clearance}")

@@ -26,6 +26,7 @@ print("HEAVY=" + ",".join(m for m in {heavy!r} if m in sys.modules), file=sys.st
         ["models", "--help"], ["models"], ["models", "--json"],
         ["continue", "--help"], ["history", "--help"], ["history", "show", "--help"],
         ["config", "--help"], ["config", "path"],
+        ["login", "--help"], ["logout", "--help"], ["auth", "--help"], ["auth", "status", "--help"],
     ],
 )
 def test_no_heavy_imports(args, tmp_path):

@@ -7,6 +7,7 @@ only ``cookie_header()`` and ``to_json()`` (for the credential store) reveal the
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -113,18 +114,39 @@ class Credentials:
         return Credentials(self.cookies, self.user_agent, self.headers, self.source, now)
 
 
+# DevTools "Copy as cURL": the cookies are in -b/--cookie '...' or -H 'cookie: ...'.
+_CURL_COOKIES = re.compile(
+    r"""\s(?:(?:-b|--cookie)\s+['"]|-H\s+['"]cookie:\s*)([^'"]*)""", re.IGNORECASE
+)
+
+
+def _from_curl(text: str) -> str | None:
+    if not text.startswith("curl "):
+        return None
+    m = _CURL_COOKIES.search(text)
+    return m.group(1).strip() if m else None
+
+
 def parse_cookie_text(text: str, *, source: str) -> Credentials:
-    """Credentials from what a user pastes: a Cookie header (with or without ``Cookie:``),
-    ``sso=...`` pairs, or a bare sso token."""
+    """Credentials from what a user copies out of a browser: a Cookie header (with or without
+    ``Cookie:``), ``sso=...`` pairs, a bare sso token, a "Copy as cURL" command, or rows of the
+    DevTools cookie table (name, tab, value, ...)."""
     text = text.strip()
+    text = _from_curl(text) or text
     if text.lower().startswith("cookie:"):
         text = text[7:].strip()
     if not text:
         raise AuthError("The cookie text is empty.", "Paste the Cookie header of a grok.com request.")
+    cookies: dict[str, str] = {}
+    if "\t" in text:
+        for row in text.splitlines():
+            cells = row.split("\t")
+            if len(cells) >= 2 and cells[0].strip():
+                cookies[cells[0].strip()] = cells[1].strip()
+        return Credentials.from_cookies(cookies, source=source)
     if "=" not in text:
         token = text.split(";")[0].strip()
         return Credentials.from_cookies({"sso": token}, source=source)
-    cookies: dict[str, str] = {}
     for part in text.replace("\n", ";").split(";"):
         name, sep, value = part.strip().partition("=")
         if sep and name.strip():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from grok_cli.auth.credentials import Credentials, parse_cookie_text
 from grok_cli.errors import AuthError
@@ -23,7 +23,7 @@ def active_credentials(dirs: Dirs, environ: Mapping[str, str], *, interactive: b
         creds = parse_cookie_text(env_cookie, source="GROK_COOKIE")
         ua = environ.get("GROK_USER_AGENT")
         if ua:
-            creds = Credentials(creds.cookies, ua, creds.headers, creds.source, creds.saved_at)
+            creds = replace(creds, user_agent=ua)
         return Active(creds, "env", "GROK_COOKIE")
     from grok_cli.auth import store
 

@@ -28,6 +28,7 @@ class Stored:
     credentials: Credentials
     store: str  # "keyring" or "file"
     location: str
+    note: str = ""  # why the file was used when the keyring was wanted
 
 
 def _usable_keyring(interactive: bool):  # -> keyring backend or None
@@ -61,8 +62,12 @@ def load(credentials_file: Path, *, interactive: bool) -> Stored | None:
         return None
     try:
         text = backend.get_password(SERVICE, ACCOUNT)
-    except Exception:  # locked, D-Bus gone, misconfigured: behave as if nothing were stored
-        return None
+    except Exception as e:  # locked, D-Bus gone, misconfigured
+        raise AuthError(
+            f"The keyring could not be read ({type(e).__name__}).",
+            "Unlock it, or set GROK_COOKIE for this run, or store the login in a file: "
+            "grok login --store file.",
+        ) from None
     if not text:
         return None
     try:
@@ -79,7 +84,8 @@ def write_private_file(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".credentials-", dir=path.parent)
     try:
-        os.fchmod(fd, 0o600)
+        if hasattr(os, "fchmod"):  # POSIX; mkstemp already made it private, this states it
+            os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(tmp, path)
@@ -92,9 +98,10 @@ def write_private_file(path: Path, text: str) -> None:
 def save(creds: Credentials, credentials_file: Path, *, store: str, interactive: bool) -> Stored:
     """Save to ``store`` ("keyring", "file" or "auto"); returns where it went."""
     text = creds.to_json()
+    reason = ""
     if store in ("keyring", "auto"):
         backend = _usable_keyring(interactive)
-        reason = "no usable keyring" if backend is None else ""
+        reason = "there is no usable keyring" if backend is None else ""
         if backend is not None and len(text) > KEYRING_MAX_CHARS:
             backend, reason = None, "the credentials are too large for every keyring"
         if backend is not None:
@@ -110,7 +117,21 @@ def save(creds: Credentials, credentials_file: Path, *, store: str, interactive:
         if store == "keyring":
             raise AuthError(f"Cannot store the credentials in the keyring: {reason}.", "Use --store file.")
     write_private_file(credentials_file, text)
-    return Stored(creds, "file", str(credentials_file))
+    _forget_keyring_entry(interactive)  # an older keyring login must not outlive this one
+    return Stored(creds, "file", str(credentials_file), reason)
+
+
+def _forget_keyring_entry(interactive: bool) -> bool:
+    backend = _usable_keyring(interactive)
+    if backend is None:
+        return False
+    try:
+        if not backend.get_password(SERVICE, ACCOUNT):
+            return False
+        backend.delete_password(SERVICE, ACCOUNT)
+    except Exception:  # a keyring that cannot be read holds nothing grok can remove
+        return False
+    return True
 
 
 def delete(credentials_file: Path, *, interactive: bool) -> list[str]:
@@ -119,10 +140,6 @@ def delete(credentials_file: Path, *, interactive: bool) -> list[str]:
     if credentials_file.exists():
         credentials_file.unlink()
         removed.append(str(credentials_file))
-    backend = _usable_keyring(interactive)
-    if backend is not None:
-        with contextlib.suppress(Exception):
-            if backend.get_password(SERVICE, ACCOUNT):
-                backend.delete_password(SERVICE, ACCOUNT)
-                removed.append(f"keyring service {SERVICE!r}")
+    if _forget_keyring_entry(interactive):
+        removed.append(f"keyring service {SERVICE!r}")
     return removed

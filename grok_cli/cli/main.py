@@ -79,13 +79,16 @@ def main(
 
 def _register() -> None:
     """One module per command group; each adds itself here."""
-    from grok_cli.cli import ask, continue_, history, images, models
+    from grok_cli.cli import ask, auth, continue_, history, images, login, models
 
     app.command()(ask.ask)
     app.command("continue")(continue_.continue_)
     app.add_typer(history.app, name="history")
     app.command()(models.models)
     app.command()(images.images)
+    app.command()(login.login)
+    app.command()(login.logout)
+    app.add_typer(auth.auth_app, name="auth")
 
     from grok_cli.cli.config_cmd import config_app
 

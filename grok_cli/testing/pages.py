@@ -9,6 +9,7 @@ x-statsig-id signers read (§3.3), and the signed-in markers browser drivers wai
 from __future__ import annotations
 
 import html
+import json
 import secrets
 
 from .statsig import SITE_VERIFICATION
@@ -93,15 +94,35 @@ def _head(title: str) -> str:
     )
 
 
-def home_page(*, signed_in: bool, email: str | None = None) -> str:
-    """grok.com's root. Signed in: the chat box (#chat-ready, textarea, submit). Else a sign-in link."""
+def _chat_script(statsig: str, autochat: bool) -> str:
+    """Sends the chat box's text the way the web app does (a signed fetch to conversations/new).
+
+    The real page computes x-statsig-id itself; this one uses a value the server minted for
+    that path, which is what a header-capturing login sees either way.
+    """
+    send = (
+        "function send(text){return fetch('/rest/app-chat/conversations/new',{method:'POST',"
+        "credentials:'include',headers:{'content-type':'application/json',"
+        f"'x-statsig-id':{json.dumps(statsig)},'x-xai-request-id':crypto.randomUUID()}},"
+        "body:JSON.stringify({message:text,modeId:'fast',temporary:true})}).then(r=>r.text());}"
+        "document.getElementById('chat-form').addEventListener('submit',function(e){e.preventDefault();"
+        "send(this.query.value);});"
+    )
+    auto = "send('Hello');" if autochat else ""
+    return f"<script>{send}{auto}</script>"
+
+
+def home_page(*, signed_in: bool, email: str | None = None, statsig: str = "", autochat: bool = False) -> str:
+    """grok.com's root. Signed in: the chat box (#chat-ready, textarea, submit), which sends real
+    chat requests signed with ``statsig``; ``autochat`` (``/?autochat=1``, tests only) sends one
+    on load. Else a sign-in link."""
     if signed_in:
         who = html.escape(email or "")
         body = (
             f'<div id="chat-ready" data-user="{who}"><a href="/chat#private">Private chat</a>'
-            '<form id="chat-form" onsubmit="return false">'
+            '<form id="chat-form">'
             '<textarea name="query" placeholder="What do you want to know?">'
-            '</textarea><button type="submit">Send</button></form></div>'
+            '</textarea><button type="submit">Send</button></form></div>' + _chat_script(statsig, autochat)
         )
     else:
         body = (
@@ -110,13 +131,30 @@ def home_page(*, signed_in: bool, email: str | None = None) -> str:
     return _head("Grok") + f"<body>{body}</body></html>"
 
 
-def sign_in_page(error: str | None = None) -> str:
-    """A minimal accounts page: #email, #password, #submit (POSTs back to /sign-in)."""
+# Stands in for the person at the keyboard in browser-login tests: fills the form and submits it.
+_AUTOFILL_SCRIPT = (
+    "<script>addEventListener('DOMContentLoaded',function(){"
+    "document.getElementById('email').value='fake@example.com';"
+    "document.getElementById('password').value='fake-password';"
+    "document.getElementById('submit').click();});</script>"
+)
+
+
+def sign_in_page(error: str | None = None, *, autofill: bool = False, next_path: str = "/") -> str:
+    """A minimal accounts page: #email, #password, #submit (POSTs back to /sign-in, which then
+    redirects to ``next_path``, like accounts.x.ai's redirect parameter).
+
+    ``autofill`` (``/sign-in?autofill=1``, tests only) makes the page sign itself in, so a browser
+    login can be tested end to end without a second automation driving the form.
+    """
     err = f'<p id="error" role="alert">{html.escape(error)}</p>' if error else ""
     return (
         _head("Sign in - Grok") + "<body><h1>Sign in</h1>" + err + '<form method="post" action="/sign-in">'
+        f'<input type="hidden" name="next" value="{html.escape(next_path)}">'
         '<label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username">'
         '<label for="password">Password</label><input id="password" name="password" type="password" '
         'autocomplete="current-password">'
-        '<button id="submit" type="submit">Sign in</button></form></body></html>'
+        '<button id="submit" type="submit">Sign in</button></form>'
+        + (_AUTOFILL_SCRIPT if autofill else "")
+        + "</body></html>"
     )

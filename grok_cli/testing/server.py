@@ -36,7 +36,7 @@ from . import scenarios as sc
 from .images import jpeg_bytes, png_bytes
 from .pages import challenge_headers, challenge_page, home_page, sign_in_page
 from .state import DEFAULT_CF_CLEARANCE, Asset, Conversation, Session, State, StoredResponse, Upload, make_sso
-from .statsig import Verdict, classify
+from .statsig import Verdict, classify, encode
 
 __all__ = ["Recorded", "Server"]
 
@@ -141,6 +141,13 @@ def _parse_multipart(raw: bytes, content_type: str) -> list[tuple[dict[str, str]
             headers["filename"] = filename
         parts.append((headers, body.removesuffix(b"\r\n")))
     return parts
+
+
+def _local_path(value: str | None) -> str:
+    """A redirect target on this origin only (never an open redirect)."""
+    if not value or not value.startswith("/") or value.startswith("//"):
+        return "/"
+    return value
 
 
 class Server:
@@ -333,28 +340,37 @@ class Server:
     async def home(self, request: web.Request) -> web.Response:
         session = self.state.session(request.cookies.get("sso"))
         signed_in = session is not None and not session.blocked
-        return web.Response(
-            text=home_page(signed_in=signed_in, email=session.email if session else None), content_type="text/html"
+        page = home_page(
+            signed_in=signed_in,
+            email=session.email if session else None,
+            statsig=encode("POST", "/rest/app-chat/conversations/new") if signed_in else "",
+            autochat=request.query.get("autochat") == "1",
         )
+        return web.Response(text=page, content_type="text/html")
 
     async def sign_in_form(self, request: web.Request) -> web.Response:
-        return web.Response(text=sign_in_page(), content_type="text/html")
+        autofill = request.query.get("autofill") == "1"
+        page = sign_in_page(autofill=autofill, next_path=_local_path(request.query.get("next")))
+        return web.Response(text=page, content_type="text/html")
 
     async def sign_in(self, request: web.Request) -> web.Response:
         form = parse_qs(request[RAW].decode("utf-8", "replace"))
+        next_path = _local_path((form.get("next") or [""])[0])
         email_addr = (form.get("email") or [""])[0].strip()
         password = (form.get("password") or [""])[0]
         if not email_addr or not password:
-            return web.Response(
-                status=400, text=sign_in_page("Enter your email and password."), content_type="text/html"
-            )
+            page = sign_in_page("Enter your email and password.", next_path=next_path)
+            return web.Response(status=400, text=page, content_type="text/html")
         sso = make_sso(str(uuid.uuid4()))
         session = self.state.add_session(sso, email_addr)
-        resp = web.Response(status=302, headers={"Location": "/"})
+        resp = web.Response(status=302, headers={"Location": next_path})
         year = 365 * 24 * 3600
         resp.set_cookie("sso", sso, path="/", httponly=True, samesite="Lax", max_age=year)
         resp.set_cookie("sso-rw", sso, path="/", httponly=True, samesite="Lax", max_age=year)
-        resp.set_cookie("cf_clearance", DEFAULT_CF_CLEARANCE, path="/", httponly=True, samesite="None", max_age=year)
+        # Cloudflare's own attributes; browsers drop SameSite=None without Secure (localhost counts as secure).
+        resp.set_cookie(
+            "cf_clearance", DEFAULT_CF_CLEARANCE, path="/", httponly=True, secure=True, samesite="None", max_age=year
+        )
         resp.set_cookie("x-userid", session.user_id, path="/", samesite="Lax", max_age=year)
         return resp
 

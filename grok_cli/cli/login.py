@@ -1,0 +1,260 @@
+"""`grok login` and `grok logout`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from grok_cli.cli.context import state
+
+if TYPE_CHECKING:
+    from grok_cli.auth.credentials import Credentials
+    from grok_cli.config import Settings
+    from grok_cli.io import IO
+
+DEFAULT_LOGIN_TIMEOUT = 300.0
+STORES = ("auto", "keyring", "file")
+
+
+def _say(io: IO, text: str) -> None:
+    io.stderr.write(text + "\n")
+    io.stderr.flush()
+
+
+def _ask_yes(io: IO, question: str) -> bool:
+    io.stderr.write(f"{question} [Y/n] ")
+    io.stderr.flush()
+    line = io.stdin.readline()
+    if not line:  # end of input (Ctrl-D) is not a yes
+        io.stderr.write("\n")
+        return False
+    return line.strip().lower() in ("", "y", "yes")
+
+
+def _require_extra(module: str, what: str) -> None:
+    from importlib.util import find_spec
+
+    if find_spec(module) is None:
+        from grok_cli.errors import UsageError
+
+        raise UsageError(f"{what} needs the optional `browser` extra.", "pip install 'grok-cli[browser]'")
+
+
+def _browser_login(io: IO, settings: Settings, browser_path: str | None, capture: bool, timeout: float) -> Credentials:
+    from grok_cli.auth.sources.browser_login import LoginOptions, browser_login, find_browser, profile_dir
+    from grok_cli.cli.runner import run_async
+
+    _require_extra("nodriver", "The browser login")
+    options = LoginOptions(
+        base_url=settings.base_url,
+        start_url=io.environ.get("GROK_LOGIN_URL") or f"{settings.base_url}/",
+        profile_dir=profile_dir(settings.dirs.data),
+        executable=find_browser(browser_path, io.environ),
+        headless=io.environ.get("GROK_LOGIN_HEADLESS", "") in ("1", "true", "yes"),
+        timeout=timeout,
+        capture_headers=capture,
+    )
+    return run_async(lambda: browser_login(options, io.environ, lambda text: _say(io, text)))
+
+
+def _from_browser(settings: Settings, name: str | None, cookie_file: Path | None) -> Credentials:
+    _require_extra("browser_cookie3", "Reading browser cookies")
+    from grok_cli.auth.sources.browser_cookies import read_browser_cookies
+
+    return read_browser_cookies(name, settings.base_url, cookie_file)
+
+
+def _describe_save(stored_store: str, location: str, note: str) -> str:
+    if stored_store == "keyring":
+        return f"Saved to the OS keyring ({location})."
+    because = f" because {note}" if note else ""
+    return f"Saved to {location} (readable only by you){because}."
+
+
+def login(
+    ctx: typer.Context,
+    browser: Annotated[
+        Optional[str],
+        typer.Argument(
+            metavar="[BROWSER]",
+            help="With --from-browser: chrome, chromium, brave, edge, vivaldi, opera, firefox, librewolf, "
+            "safari (default: try each).",
+        ),
+    ] = None,
+    from_browser: Annotated[
+        bool, typer.Option("--from-browser", help="Read the grok.com cookies of an installed browser.")
+    ] = False,
+    browser_login: Annotated[
+        bool, typer.Option("--browser-login", help="Open a browser window, sign in there, keep its cookies.")
+    ] = False,
+    cookie_stdin: Annotated[
+        bool, typer.Option(
+            "--cookie-stdin",
+            help="Read a Cookie header, `sso=...`, a bare sso token or a `Copy as cURL` command from stdin.",
+        )
+    ] = False,
+    store: Annotated[
+        str, typer.Option("--store", metavar="auto|keyring|file", help="Where to keep the credentials.")
+    ] = "auto",
+    cookie_file: Annotated[
+        Optional[Path],
+        typer.Option("--cookie-file", help="With --from-browser: read this cookie database (Cookies, cookies.sqlite)."),
+    ] = None,
+    browser_path: Annotated[
+        Optional[str], typer.Option("--browser-path", help="With --browser-login: the Chrome/Chromium/Edge to run.")
+    ] = None,
+    capture_headers: Annotated[
+        bool,
+        typer.Option(
+            "--capture-headers", help="With --browser-login: also keep the signed headers of one chat you send."
+        ),
+    ] = False,
+    login_timeout: Annotated[
+        float, typer.Option("--login-timeout", metavar="SECONDS", help="With --browser-login: how long to wait.")
+    ] = DEFAULT_LOGIN_TIMEOUT,
+    user_agent: Annotated[
+        Optional[str],
+        typer.Option(
+            "--user-agent",
+            envvar="GROK_USER_AGENT",
+            help="With --cookie-stdin: the browser's User-Agent (cf_clearance only works with it).",
+        ),
+    ] = None,
+    no_check: Annotated[bool, typer.Option("--no-check", help="Save without asking grok.com first.")] = False,
+) -> None:
+    """Sign in: keep grok.com session cookies in the OS keyring (or a private file).
+
+    \b
+    Ways to sign in:
+      grok login --from-browser [BROWSER]   cookies of a browser already signed in to grok.com
+      grok login --browser-login            sign in in a browser window that grok opens
+      pbpaste | grok login --cookie-stdin   a Cookie header copied from the browser's DevTools
+    With no flag at a terminal, it tries the browsers' cookies, then offers the browser login.
+    GROK_COOKIE (a Cookie header) is used instead of any stored login, for one run.
+    """
+    from grok_cli.cli.runner import run_command
+
+    st = state(ctx)
+
+    def body() -> int:
+        from grok_cli.auth import store as credential_store
+        from grok_cli.config import load_settings
+        from grok_cli.errors import AuthError, UsageError
+
+        io = st.io
+        if store not in STORES:
+            raise UsageError(f"Bad value for --store: {store!r}.", "Use auto, keyring or file.")
+        flags = {"--from-browser": from_browser, "--browser-login": browser_login, "--cookie-stdin": cookie_stdin}
+        chosen = [flag for flag, on in flags.items() if on]
+        if len(chosen) > 1:
+            raise UsageError(f"Choose one way to sign in, not {' and '.join(chosen)}.")
+        if browser is not None and not from_browser:
+            raise UsageError(f"Unexpected argument {browser!r}: a browser name goes with --from-browser.")
+        if login_timeout <= 0:
+            raise UsageError("--login-timeout must be above 0.")
+        settings = load_settings({}, io.environ)
+        verified = False
+        email: str | None = None
+        if cookie_stdin:
+            from grok_cli.auth.sources.stdin import read_cookie_stdin
+
+            creds = read_cookie_stdin(io.stdin, isatty=io.stdin_isatty, user_agent=user_agent)
+        elif from_browser:
+            creds = _from_browser(settings, browser, cookie_file)
+        elif browser_login:
+            creds = _browser_login(io, settings, browser_path, capture_headers, login_timeout)
+        elif not io.interactive:
+            raise UsageError(
+                "Not at a terminal, so grok will not ask: say how to sign in.",
+                "Use --cookie-stdin (e.g. `grok login --cookie-stdin < cookie.txt`), "
+                "--from-browser [BROWSER], or --browser-login.",
+            )
+        else:
+            try:
+                creds = _from_browser(settings, None, None)
+                if not no_check:
+                    creds, email = _verify(io, settings, creds)
+                    verified = True
+            except (AuthError, UsageError) as e:
+                _say(io, e.message)
+                if not _ask_yes(io, "Open a browser window to sign in to grok.com?"):
+                    raise AuthError(
+                        "Not signed in.", "Other ways: grok login --cookie-stdin, or GROK_COOKIE."
+                    ) from None
+                creds = _browser_login(io, settings, browser_path, capture_headers, login_timeout)
+
+        creds = creds.stamped()
+        if not (no_check or verified):
+            creds, email = _verify(io, settings, creds)
+        saved = credential_store.save(
+            creds, settings.dirs.credentials_file, store=store, interactive=io.interactive
+        )
+        who = f" as {email}" if email else ""
+        _say(io, f"Signed in{who} with the cookies {', '.join(creds.cookie_names)} from {creds.source}.")
+        _say(io, _describe_save(saved.store, saved.location, saved.note))
+        if io.environ.get("GROK_COOKIE", "").strip():
+            _say(io, "Note: GROK_COOKIE is set, and runs that see it use it instead of this login.")
+        return 0
+
+    run_command(st.io, st.debug, body)
+
+
+def _verify(io: IO, settings: Settings, creds: Credentials) -> tuple[Credentials, str | None]:
+    """Refuse credentials grok.com rejects; keep (with a warning) those it could not judge.
+    Returns them completed with the account's user id (the x-userid cookie, which the
+    WebSocket transport needs and a pasted header often lacks), and the account's email."""
+    from dataclasses import replace
+
+    from grok_cli.auth.check import check_credentials
+    from grok_cli.auth.credentials import Secret
+    from grok_cli.cli.runner import run_async
+
+    result = run_async(lambda: check_credentials(settings, creds))
+    if result.status == "valid":
+        if result.user_id and "x-userid" not in creds.cookies:
+            creds = replace(creds, cookies={**creds.cookies, "x-userid": Secret(result.user_id)})
+        return creds, result.email
+    assert result.error is not None
+    if result.status == "invalid":
+        raise result.error
+    _say(io, f"Warning: could not confirm the login with grok.com: {result.error.message}")
+    return creds, None
+
+
+def logout(
+    ctx: typer.Context,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Also delete the browser profile that `--browser-login` keeps.")
+    ] = False,
+) -> None:
+    """Forget the stored credentials, wherever they are (keyring and file)."""
+    from grok_cli.cli.runner import run_command
+
+    st = state(ctx)
+
+    def body() -> int:
+        import shutil
+
+        from grok_cli.auth import store as credential_store
+        from grok_cli.auth.sources.browser_login import profile_dir
+        from grok_cli.paths import Dirs
+
+        io = st.io
+        dirs = Dirs.from_env(io.environ)
+        removed = credential_store.delete(dirs.credentials_file, interactive=io.interactive)
+        if all_:
+            profile = profile_dir(dirs.data)
+            if profile.exists():
+                shutil.rmtree(profile)
+                removed.append(f"the browser profile {profile}")
+        if removed:
+            _say(io, "Removed " + " and ".join(removed) + ".")
+        else:
+            _say(io, "No stored credentials to remove.")
+        if io.environ.get("GROK_COOKIE", "").strip():
+            _say(io, "GROK_COOKIE is still set in this environment.")
+        return 0
+
+    run_command(st.io, st.debug, body)

@@ -1,0 +1,248 @@
+"""`grok login --cookie-stdin`, `grok logout` and `grok auth status` end to end against the fake grok.com."""
+
+import json
+import os
+import pty
+import select
+import socket
+import stat
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from grok_cli.testing import short_answer
+from grok_cli.testing.state import make_sso
+
+from .conftest import GROK
+
+ROOT = Path(__file__).resolve().parent.parent
+# No stored login from the fake's env, and no keyring: the 0600 file path (as in cron).
+NO_KEYRING = {"GROK_COOKIE": "", "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+
+
+def new_session(fake) -> str:
+    sso = make_sso(str(uuid.uuid4()))
+    fake.add_session(sso, "someone@example.com")
+    return sso
+
+
+def cookie(sso: str, cf: str = "cf-clearance-value") -> str:
+    return f"sso={sso}; sso-rw={sso}; cf_clearance={cf}"
+
+
+def dead_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def file_keyring(tmp_path):
+    """A real keyring backend (JSON file) selected in the subprocess."""
+    path = tmp_path / "keyring.json"
+    env = {
+        "GROK_COOKIE": "",
+        "PYTHON_KEYRING_BACKEND": "tests.keyring_file_backend.FileKeyring",
+        "GROK_TEST_KEYRING_FILE": str(path),
+        "PYTHONPATH": str(ROOT),
+    }
+    return path, env
+
+
+def test_cookie_stdin_login_is_used_by_ask_and_removed_by_logout(grok, fake, home):
+    sso = new_session(fake)
+    r = grok("login", "--cookie-stdin", input=f"Cookie: {cookie(sso)}\n", env=NO_KEYRING)
+    assert r.code == 0, r.stderr
+    assert r.stdout == ""
+    creds_file = home / "credentials.json"
+    assert stat.S_IMODE(creds_file.stat().st_mode) == 0o600
+    # grok.com told the account's id, which the pasted header lacked: kept as x-userid.
+    user_id = json.loads(grok("auth", "status", "--check", "--json", env=NO_KEYRING).stdout)["check"]["user_id"]
+    assert json.loads(creds_file.read_text())["cookies"]["x-userid"] == user_id
+    assert "no usable keyring" in r.stderr and str(creds_file) in r.stderr
+    assert "someone@example.com" in r.stderr
+
+    fake.clear_requests()
+    r = grok("ask", "hi", env=NO_KEYRING)
+    assert (r.code, r.stdout) == (0, short_answer("hi") + "\n"), r.stderr
+    assert fake.chat_requests()[0].cookies["sso"] == sso
+
+    r = grok("logout", env=NO_KEYRING)
+    assert r.code == 0 and "Removed" in r.stderr and not creds_file.exists()
+    r = grok("ask", "hi", env=NO_KEYRING)
+    assert r.code == 3 and "grok login" in r.stderr
+
+
+def test_login_stores_in_a_real_keyring_backend(grok, fake, home, file_keyring):
+    path, env = file_keyring
+    sso = new_session(fake)
+    r = grok("login", "--cookie-stdin", input=cookie(sso), env=env)
+    assert r.code == 0, r.stderr
+    assert "keyring" in r.stderr
+    stored = json.loads(json.loads(path.read_text())["grok-cli/grok.com"])
+    assert stored["cookies"]["sso"] == sso and "sso-rw" not in stored["cookies"]
+    assert not (home / "credentials.json").exists()
+
+    status = json.loads(grok("auth", "status", "--json", env=env).stdout)
+    assert status["store"] == "keyring" and status["source"] == "stdin"
+    assert grok("ask", "hi", env=env).code == 0
+
+    assert grok("logout", env=env).code == 0
+    assert json.loads(path.read_text()) == {}
+
+
+def test_login_without_a_source_off_a_terminal_says_which_flag(grok, fake):
+    r = grok("login", env=NO_KEYRING)
+    assert r.code == 2
+    assert "--cookie-stdin" in r.stderr and "--from-browser" in r.stderr and "--browser-login" in r.stderr
+
+
+def test_cookies_grok_rejects_are_not_saved(grok, fake, home):
+    r = grok("login", "--cookie-stdin", input=cookie(make_sso("unknown-session")), env=NO_KEYRING)
+    assert r.code == 3 and "rejected" in r.stderr
+    assert not (home / "credentials.json").exists()
+
+
+def test_empty_stdin_is_a_clear_error(grok, fake, home):
+    r = grok("login", "--cookie-stdin", input="", env=NO_KEYRING)
+    assert r.code == 3 and "empty" in r.stderr
+    assert not (home / "credentials.json").exists()
+
+
+def test_forcing_the_keyring_when_there_is_none_fails_and_suggests_the_file(grok, fake, home):
+    r = grok("login", "--cookie-stdin", "--store", "keyring", input=fake.cookie, env=NO_KEYRING)
+    assert r.code == 3 and "--store file" in r.stderr
+    assert not (home / "credentials.json").exists()
+
+
+def test_status_when_signed_out(grok, fake):
+    r = grok("auth", "status", env=NO_KEYRING)
+    assert r.code == 3 and "Not signed in" in r.stderr and r.stdout == ""
+    r = grok("auth", "status", "--json", env=NO_KEYRING)
+    assert r.code == 3 and json.loads(r.stdout) == {"signed_in": False}
+
+
+def test_status_shows_store_source_and_cookie_names_only(grok, fake, home):
+    sso = new_session(fake)
+    ua = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/150.0.0.0 Safari/537.36"
+    grok("login", "--cookie-stdin", "--user-agent", ua, input=cookie(sso), env=NO_KEYRING)
+    r = grok("auth", "status", env=NO_KEYRING)
+    assert r.code == 0, r.stderr
+    assert "cf_clearance, sso, sso-rw, x-userid" in r.stdout and str(home / "credentials.json") in r.stdout
+    assert ua in r.stdout and "stdin" in r.stdout
+    data = json.loads(grok("auth", "status", "--json", env=NO_KEYRING).stdout)
+    assert data["signed_in"] is True and data["store"] == "file" and data["user_agent"] == ua
+    assert data["cookies"] == ["cf_clearance", "sso", "sso-rw", "x-userid"] and data["saved_at"]
+    assert "check" not in data
+
+
+def test_grok_cookie_is_used_instead_of_the_stored_login_and_never_stored(grok, fake, home):
+    grok("login", "--cookie-stdin", input=cookie(new_session(fake)), env=NO_KEYRING)
+    saved = (home / "credentials.json").read_text()
+    data = json.loads(grok("auth", "status", "--json", env={**NO_KEYRING, "GROK_COOKIE": fake.cookie}).stdout)
+    assert data["store"] == "env" and data["source"] == "GROK_COOKIE"
+    assert (home / "credentials.json").read_text() == saved
+
+
+def test_check_valid(grok, fake):
+    r = grok("auth", "status", "--check")
+    assert r.code == 0, r.stderr
+    assert "valid, signed in as fake@example.com" in r.stdout and "140/140" in r.stdout
+    data = json.loads(grok("auth", "status", "--check", "--json").stdout)
+    assert data["check"] == {
+        "status": "valid",
+        "email": "fake@example.com",
+        "user_id": fake.user_id,
+        "rate_limit": {"mode": "fast", "remaining": 140, "total": 140},
+    }
+    paths = [r.path for r in fake.requests]
+    assert "/api/auth/session" in paths and "/rest/rate-limits" in paths
+
+
+@pytest.mark.parametrize(
+    "case, code, status",
+    [("invalid", 3, "invalid"), ("cloudflare", 4, "blocked"), ("banned", 4, "blocked"), ("network", 6, "network")],
+)
+def test_check_distinguishes_failures(grok, fake, case, code, status):
+    env = {"GROK_COOKIE": cookie(make_sso("no-such-session"))}
+    if case == "cloudflare":
+        env["GROK_COOKIE"] = f"sso={fake.sso}"  # no cf_clearance: the challenge page
+    elif case == "banned":
+        sso = new_session(fake)
+        fake.block_session(sso)
+        env["GROK_COOKIE"] = cookie(sso)
+    elif case == "network":
+        env["GROK_BASE_URL"] = dead_url()
+    r = grok("auth", "status", "--check", env=env)
+    assert r.code == code, r.stderr
+    assert r.stderr.startswith("Error:") and "Traceback" not in r.stderr
+    data = json.loads(grok("auth", "status", "--check", "--json", env=env).stdout)
+    assert data["check"]["status"] == status and data["check"]["message"]
+
+
+def test_no_cookie_value_ever_reaches_output_or_files(grok, fake, home):
+    sso = new_session(fake)
+    cf = f"cf-unique-{uuid.uuid4().hex}"
+    secrets = (sso, cf, sso.split(".")[1], sso.split(".")[2])
+    outputs = []
+
+    def run(*args, **kw):
+        r = grok("--debug", *args, env=NO_KEYRING, **kw)
+        outputs.append(r.stdout + r.stderr)
+        return r
+
+    assert run("login", "--cookie-stdin", input=cookie(sso, cf)).code == 0
+    assert run("auth", "status").code == 0
+    assert run("auth", "status", "--check", "--json").code == 0
+    assert run("ask", "hi").code == 0
+    assert run("ask", "--jsonl", "scenario:auth_401 hi").code == 3
+    written = [p for p in home.rglob("*") if p.is_file() and p.name != "credentials.json"]
+    assert run("logout").code == 0
+    assert not (home / "credentials.json").exists()
+    written += [p for p in home.rglob("*") if p.is_file()]
+    for text in outputs + [p.read_bytes().decode("utf-8", "replace") for p in written]:
+        for secret in secrets:
+            assert secret not in text
+    assert written, "the test should have seen the files grok writes"
+
+
+def run_on_a_terminal(args: list[str], env: dict, answer: bytes, timeout: float = 30) -> tuple[int, str]:
+    """Run grok with stdin and stderr on a pseudo-terminal; type ``answer`` after the prompt."""
+    leader, follower = pty.openpty()
+    p = subprocess.Popen([GROK, *args], stdin=follower, stdout=subprocess.PIPE, stderr=follower, env=env)
+    os.close(follower)
+    seen = b""
+    deadline = time.monotonic() + timeout
+    answered = False
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+        if not answered and b"[Y/n]" in seen:
+            os.write(leader, answer)
+            answered = True
+        if p.poll() is not None and not ready:
+            break
+    p.wait(timeout)
+    os.close(leader)
+    return p.returncode, seen.decode(errors="replace")
+
+
+def test_login_at_a_terminal_tries_browsers_then_offers_the_browser_login(grok_env, tmp_path):
+    nobody = tmp_path / "nobody"
+    nobody.mkdir()
+    env = {**grok_env, **NO_KEYRING, "HOME": str(nobody), "DBUS_SESSION_BUS_ADDRESS": ""}
+    code, shown = run_on_a_terminal(["login"], env, b"n\n")
+    assert "chromium:" in shown and "firefox:" in shown
+    assert "Open a browser window to sign in to grok.com? [Y/n]" in shown
+    assert code == 3 and "Not signed in" in shown
