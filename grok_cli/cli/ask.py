@@ -17,6 +17,7 @@ from grok_cli.cli.options import (
     ProxyOpt,
     RawOpt,
     TimeoutOpt,
+    TransportOpt,
 )
 
 
@@ -32,6 +33,7 @@ def ask(
     no_search: NoSearchOpt = False,
     timeout: TimeoutOpt = None,
     proxy: ProxyOpt = None,
+    transport: TransportOpt = None,
 ) -> None:
     """Ask Grok: the answer streams to stdout, reasoning and status to stderr.
 
@@ -56,6 +58,7 @@ def ask(
             search=not no_search,
             timeout=timeout,
             proxy=proxy,
+            transport=transport,
         )
         return run_ask(st.io, opts)
 

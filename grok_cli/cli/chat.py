@@ -27,6 +27,7 @@ class ChatOptions:
     search: bool
     timeout: float | None
     proxy: str | None
+    transport: str | None = None  # rest, ws or auto; None: GROK_TRANSPORT, config, rest
 
     @classmethod
     def build(cls, *, jsonl: bool, raw: bool, **kwargs) -> ChatOptions:
@@ -51,7 +52,15 @@ def select_sink(io: IO, opts: ChatOptions) -> Sink:
 
 
 def settings_for(io: IO, opts: ChatOptions) -> Settings:
-    return load_settings({"model": opts.model, "timeout": opts.timeout, "proxy": opts.proxy}, io.environ)
+    flags = {"model": opts.model, "timeout": opts.timeout, "proxy": opts.proxy, "transport": opts.transport}
+    return load_settings(flags, io.environ)
+
+
+def warn(io: IO, message: str) -> None:
+    from grok_cli.sinks.style import Style
+
+    io.stderr.write(f"{Style(io.color_stderr).warning('Warning:')} {message}\n")
+    io.stderr.flush()
 
 
 def run_ask(io: IO, opts: ChatOptions) -> int:
@@ -72,7 +81,7 @@ async def stream_turn(io: IO, settings: Settings, opts: ChatOptions, request: Ch
 
     credentials = require_credentials(settings.dirs, io.environ, interactive=io.interactive)
     sink = select_sink(io, opts)
-    async with Client(settings, credentials, clock=io.monotonic) as client:
+    async with Client(settings, credentials, clock=io.monotonic, warn=lambda message: warn(io, message)) as client:
         stream = client.chat(request, raw=opts.output == "raw")
         try:
             async with contextlib.aclosing(stream.events()) as events:

@@ -23,3 +23,11 @@ TimeoutOpt = Annotated[
     Optional[float], typer.Option("--timeout", help="Give up after this many silent seconds (GROK_TIMEOUT).")
 ]
 ProxyOpt = Annotated[Optional[str], typer.Option("--proxy", help="Proxy URL (default: HTTPS_PROXY).")]
+TransportOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--transport",
+        help="rest, ws (grok.com's WebSocket gateway) or auto (rest, then ws if grok.com retired rest); "
+        "default GROK_TRANSPORT or rest.",
+    ),
+]

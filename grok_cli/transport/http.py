@@ -17,6 +17,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+from curl_cffi.curl import CurlError
 from curl_cffi.requests import AsyncSession
 from curl_cffi.requests.exceptions import RequestException, Timeout
 
@@ -68,8 +69,8 @@ async def abort_stream(response: Any) -> None:
             await task
 
 
-def _network_error(e: RequestException, base_url: str) -> NetworkError:
-    if isinstance(e, Timeout):
+def network_error(e: CurlError, base_url: str) -> NetworkError:
+    if isinstance(e, Timeout) or e.code == 28:  # 28: CURLE_OPERATION_TIMEDOUT
         return NetworkError(f"Timed out talking to {base_url}.", "Check the network or the proxy, then retry.")
     reason = str(e).split(". See ")[0]
     return NetworkError(
@@ -193,8 +194,8 @@ class GrokHTTP:
                     timeout=(CONNECT_TIMEOUT, self.settings.timeout) if stream else self.settings.timeout,
                 )
             except RequestException as e:
-                last = _network_error(e, self.base_url)
-                await self._backoff(attempt, None)
+                last = network_error(e, self.base_url)
+                await self.backoff(attempt, None)
                 continue
             if 200 <= response.status_code < 300:
                 return response
@@ -210,14 +211,14 @@ class GrokHTTP:
                 if retry_after is not None and retry_after > MAX_RETRY_WAIT:
                     raise rate_limited("too many requests", retry_after)
                 if attempt + 1 < MAX_ATTEMPTS:
-                    await self._backoff(attempt, retry_after)
+                    await self.backoff(attempt, retry_after)
                 continue
             raise error
         assert last is not None
         raise last
 
     @staticmethod
-    async def _backoff(attempt: int, retry_after: float | None) -> None:
+    async def backoff(attempt: int, retry_after: float | None) -> None:
         if attempt + 1 >= MAX_ATTEMPTS:
             return
         delay = retry_after if retry_after is not None else BACKOFF_BASE * 2**attempt
