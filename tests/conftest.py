@@ -40,6 +40,7 @@ def fake(server):
 
     server.scenario = "short"
     server.quota = dict(DEFAULT_QUOTA)  # the rate_limited scenario empties a quota
+    server.gone = set()
     server.clear_requests()
     yield server
 
@@ -52,10 +53,17 @@ def home(tmp_path):
 
 
 @pytest.fixture
-def grok_env(fake, home):
+def transport() -> str:
+    """The chat transport `grok` runs with (GROK_TRANSPORT); a test module may parametrise it."""
+    return "rest"
+
+
+@pytest.fixture
+def grok_env(fake, home, transport):
     env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
     env.update(fake.env())
     env["GROK_HOME"] = str(home)
+    env["GROK_TRANSPORT"] = transport
     return env
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from grok_cli.errors import UsageError
 from grok_cli.events import Conversation, Event, ImageProgress, SearchResult, SearchResults, Title, ToolCall, UserTurn
 from grok_cli.protocol.answer import AnswerState
-from grok_cli.protocol.errors import classify_stream_error
+from grok_cli.protocol.errors import classify_stream_error, classify_stream_errors
 from grok_cli.protocol.payload import ChatRequest
 
 GATEWAY_PATH = "/ws/mgw/"
@@ -117,7 +117,9 @@ def parse_message(text: str | bytes) -> Json | None:
         message = json.loads(text)
     except ValueError:
         return None
-    event = _dict(message).get("event") if isinstance(message, Mapping) else None
+    if not isinstance(message, Mapping):
+        return None
+    event = message.get("event")
     if not isinstance(event, Mapping) or not isinstance(event.get("type"), str):
         return None
     out = dict(event)
@@ -287,7 +289,7 @@ class GatewayNormalizer(AnswerState):
         output = _dict(event.get("output"))
         stream_error = output.get("stream_error")
         if stream_error:
-            raise classify_stream_error(stream_error)
+            raise classify_stream_errors([stream_error]) or classify_stream_error(stream_error)
         card = _dict(output.get("card_attachment"))
         data = card.get("json_data") or card.get("jsonData")
         try:

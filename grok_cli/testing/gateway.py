@@ -95,6 +95,7 @@ class _Translator:
         self._streamed_text = False
         self._cards: set[str] = set()
         self._splitter = LineSplitter()
+        self._done = False
 
     def send(self, kind: str, **fields: Any) -> None:
         if kind.startswith("response."):
@@ -116,6 +117,9 @@ class _Translator:
     def finish(self) -> Turn:
         for line in self._splitter.flush():
             self.line(line)
+        if self._done and not self.turn.final:
+            self.send("response.done", response={"id": self.aid, "status": "completed"})
+            self.turn.final = True
         return self.turn
 
     def line(self, line: bytes) -> None:
@@ -200,8 +204,7 @@ class _Translator:
                 return
         if not self._streamed_text and mr.get("message"):
             self.send("response.output_text.done", text=mr["message"])
-        self.send("response.done", response={"id": self.aid, "status": "completed"})
-        self.turn.final = True
+        self._done = True  # sent last: REST's title line follows modelResponse, not so the gateway's
 
 
 def translate(stream: sc.Stream, session_id: str, assistant_id: str) -> Turn:
