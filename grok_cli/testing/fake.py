@@ -160,6 +160,7 @@ class FakeGrok:
     def scenario(self, value: str) -> None:
         sc.parse(value)
         self._server.scenario = value
+        self._server.scenario_epoch += 1
 
     @property
     def delay(self) -> float:

@@ -294,7 +294,7 @@ class Gateway:
         conv = Conversation(str(uuid.uuid4()), "New conversation", now, now, False, session.user_id)
         ctx = self.server.turn_context(
             conv=conv, new=True, message="", param=param, body={}, mode="fast", parent=None, uploads=[],
-            user_id=session.user_id,
+            user_id=session.user_id, attempt_key=("upgrade", f"{self.server.scenario}#{self.server.scenario_epoch}"),
         )  # fmt: skip
         try:
             outcome = sc.run(name, ctx)
@@ -359,6 +359,8 @@ class Gateway:
         cid = s.conv.conversation_id
         await ws.send_json(_event("session.created", cid, client_event_id=event.get("event_id"), session_id=cid))
         await ws.send_json(_event("conversation.attached", cid, conversation={"id": cid}))
+        # The gateway pings too; a client must answer with a pong carrying the same event_id.
+        await ws.send_json(_event("ping", event_id=f"evt_srv_hb_{uuid.uuid4()}"))
 
     async def _item(self, ws: web.WebSocketResponse, s: _Session, event: Json) -> None:
         assert s.conv is not None

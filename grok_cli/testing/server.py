@@ -159,6 +159,7 @@ class Server:
         self.state = State()
         self.delay = delay
         self.scenario = scenario
+        self.scenario_epoch = 0  # bumped whenever the default scenario is set
         self.strict_statsig = strict_statsig
         self.upload_limit = upload_limit
         self.other_url = ""  # known once the "other" site is bound
@@ -513,9 +514,14 @@ class Server:
         uploads: list[Upload],
         user_id: str,
         statsig: str = "",
+        attempt_key: tuple[str, str] | None = None,
     ) -> sc.ChatContext:
-        """What a scenario sees of one turn, whichever transport carried it."""
-        key = ("new" if new else conv.conversation_id, message)
+        """What a scenario sees of one turn, whichever transport carried it.
+
+        ``attempt_key`` says which earlier requests count as tries of this one (flaky_*):
+        by default, the same prompt in the same conversation.
+        """
+        key = attempt_key or ("new" if new else conv.conversation_id, message)
         attempt, earlier = self.state.count_attempt(key, statsig)
         now = time.time()
         user_response_id = str(uuid.uuid4())
