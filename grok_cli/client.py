@@ -189,7 +189,7 @@ class FallbackChatStream:
                 yield event
 
 
-_NAMES = {"rest": "WebSocket gateway", "ws": "REST endpoints"}
+_NAMES = {"rest": "REST endpoints", "ws": "WebSocket gateway"}
 
 
 class Client:
