@@ -1,6 +1,7 @@
 """The library API over each transport: follow-ups, heartbeats, and the auto fallback's rules."""
 
 import asyncio
+import uuid
 
 import pytest
 
@@ -70,7 +71,7 @@ def test_gateway_rejects_a_parent_that_is_not_an_answer_of_the_conversation(fake
         lambda prev: ChatRequest(
             "x", mode="fast", conversation_id=done_of(prev[0]).conversation_id, parent_response_id="nope"
         ),
-        lambda _: ChatRequest("x", mode="fast", conversation_id="00000000-0000-0000-0000-000000000000", parent_response_id="a"),
+        lambda _: ChatRequest("x", mode="fast", conversation_id=str(uuid.uuid4()), parent_response_id="a"),
     )
     assert isinstance(second, UpstreamError) and "parent_response_id" in second.message
     assert isinstance(third, UsageError) and "does not know that conversation" in third.message

@@ -49,7 +49,7 @@ def _version(value: bool) -> None:
     except PackageNotFoundError:
         curl = "not installed"
     typer.echo(f"grok-cli {__version__}")
-    typer.echo(f"Python {platform.python_version()}, curl_cffi {curl}, transport rest")
+    typer.echo(f"Python {platform.python_version()}, curl_cffi {curl}, transports rest and ws (GROK_TRANSPORT)")
     raise typer.Exit()
 
 

@@ -9,6 +9,7 @@ socket at once instead of waiting for a closing handshake, so Ctrl-C is immediat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -129,8 +130,9 @@ class GrokGateway:
         ws = await self._connect()
         finished = False
         try:
-            async for event in self._converse(ws, req, norm, raw=raw):
-                yield event
+            async with contextlib.aclosing(self._converse(ws, req, norm, raw=raw)) as events:
+                async for event in events:
+                    yield event
             finished = True
         finally:
             if finished:
@@ -138,7 +140,9 @@ class GrokGateway:
             else:
                 ws.terminate()
 
-    async def _converse(self, ws: Any, req: ChatRequest, norm: gw.GatewayNormalizer, *, raw: bool) -> AsyncIterator[Event]:
+    async def _converse(
+        self, ws: Any, req: ChatRequest, norm: gw.GatewayNormalizer, *, raw: bool
+    ) -> AsyncIterator[Event]:
         loop = asyncio.get_running_loop()
         idle = self.http.settings.timeout
         await ws.send_str(gw.session_create(req, gw.new_event_id("init")))
@@ -169,12 +173,12 @@ class GrokGateway:
             event = gw.parse_message(text)
             if event is None or event["type"] == "pong":
                 continue
-            silent_until = loop.time() + idle
             if raw:
                 yield RawFrame(text)
-            if event["type"] == "ping":
+            if event["type"] == "ping":  # keep-alive, not progress: the idle clock keeps running
                 await ws.send_str(gw.pong(event.get("event_id")))
                 continue
+            silent_until = loop.time() + idle
             for out in norm.feed(event):
                 yield out
             if not sent and norm.ready:
