@@ -132,3 +132,28 @@ def test_unknown_transport_is_a_usage_error(grok, fake):
     r = grok("ask", "hi", env={"GROK_TRANSPORT": "smoke-signals"})
     assert r.code == 2 and "GROK_TRANSPORT" in r.stderr
     assert fake.prompts() == []
+
+
+def _essence(events: list[dict]) -> dict:
+    """What a reader of --jsonl gets, without the ids and URLs that differ between runs."""
+    of = lambda kind: [e for e in events if e["type"] == kind]  # noqa: E731
+    return {
+        "types": [e["type"] for e in events if e["type"] != "suggestions"],  # REST-only (finalMetadata)
+        "answer": "".join(e["text"] for e in of("token")),
+        "reasoning": [(e["text"], e["tag"]) for e in of("reasoning")],
+        "tools": [e["name"] for e in of("tool")],
+        "sources": [r["url"] for e in of("search_results") for r in e["results"]],
+        "images": len(of("image")),
+        "title": [e["title"] for e in of("title")],
+        "done": (of("done")[0]["text"], of("done")[0]["complete"]),
+    }
+
+
+@pytest.mark.parametrize(
+    "scenario", ["short", "thinking", "tools", "search", "images_legacy", "images_cards", "markdown", "verbatim"]
+)
+def test_both_transports_give_the_same_events(grok, fake, scenario):
+    prompt = f"scenario:{scenario} the same question"
+    rest, ws = (grok("ask", "--jsonl", "--transport", t, prompt) for t in ("rest", "ws"))
+    assert rest.code == ws.code == 0, rest.stderr + ws.stderr
+    assert _essence(jsonl(ws.stdout)) == _essence(jsonl(rest.stdout))
