@@ -5,10 +5,14 @@ test_ask_e2e; this file covers what only one of them shows, and `--transport aut
 """
 
 import json
+import subprocess
+import sys
 
 import pytest
 
 from grok_cli.testing import short_answer
+
+from .conftest import GROK
 
 
 def jsonl(stdout: str) -> list[dict]:
@@ -157,3 +161,10 @@ def test_both_transports_give_the_same_events(grok, fake, scenario):
     rest, ws = (grok("ask", "--jsonl", "--transport", t, prompt) for t in ("rest", "ws"))
     assert rest.code == ws.code == 0, rest.stderr + ws.stderr
     assert _essence(jsonl(ws.stdout)) == _essence(jsonl(rest.stdout))
+
+
+def test_fake_server_command_can_retire_a_transport(grok_env, fake):
+    env = {k: v for k, v in grok_env.items() if k not in ("GROK_BASE_URL", "GROK_ASSETS_URL", "GROK_COOKIE")}
+    cmd = [sys.executable, "-m", "grok_cli.testing", "run", "--gone", "rest", "--", GROK, "ask", "--transport", "auto", "hi"]
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=30)
+    assert (p.returncode, p.stdout) == (0, short_answer("hi") + "\n") and "Warning:" in p.stderr
