@@ -165,6 +165,7 @@ def test_both_transports_give_the_same_events(grok, fake, scenario):
 
 def test_fake_server_command_can_retire_a_transport(grok_env, fake):
     env = {k: v for k, v in grok_env.items() if k not in ("GROK_BASE_URL", "GROK_ASSETS_URL", "GROK_COOKIE")}
-    cmd = [sys.executable, "-m", "grok_cli.testing", "run", "--gone", "rest", "--", GROK, "ask", "--transport", "auto", "hi"]
+    cmd = [sys.executable, "-m", "grok_cli.testing", "run", "--gone", "rest", "--"]
+    cmd += [GROK, "ask", "--transport", "auto", "hi"]
     p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=30)
     assert (p.returncode, p.stdout) == (0, short_answer("hi") + "\n") and "Warning:" in p.stderr
