@@ -83,8 +83,8 @@ def test_gateway_rejects_a_parent_that_is_not_an_answer_of_the_conversation(fake
 def test_client_sends_heartbeats_while_waiting(fake, home, monkeypatch):
     import grok_cli.transport.ws as ws
 
-    monkeypatch.setattr(ws, "HEARTBEAT", 0.05)
-    (events,) = collect(fake, home, "ws", lambda _: ChatRequest("scenario:slow:0.1 hi", mode="fast"))
+    monkeypatch.setattr(ws, "HEARTBEAT", 0.01)
+    (events,) = collect(fake, home, "ws", lambda _: ChatRequest("scenario:slow:0.02 hi", mode="fast"))
     assert done_of(events).complete
     pings = [m.message["event"] for m in fake.gateway_messages() if m.type == "ping"]
     assert pings and all(p["event_id"].startswith("evt_hb_") for p in pings)
