@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable
 
 from grok_cli.auth.credentials import Credentials
 from grok_cli.config import Settings
-from grok_cli.errors import TransportGoneError
+from grok_cli.errors import GrokError, TransportGoneError
 from grok_cli.events import Conversation, Done, Event, RawFrame
 from grok_cli.protocol.answer import AnswerState
 from grok_cli.protocol.framing import LineSplitter, parse_line
@@ -184,6 +184,10 @@ class FallbackChatStream:
             first = self.current.transport
             self.current = self._second()
             self._warn(f"{e.message} Trying the {_NAMES[self.current.transport]} instead of the {_NAMES[first]}.")
+        except GrokError:
+            for early in held:  # not a switch after all: announce the conversation as REST alone does
+                yield early
+            raise
         async with contextlib.aclosing(self.current.events()) as events:
             async for event in events:
                 yield event

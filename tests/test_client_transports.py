@@ -147,3 +147,16 @@ def test_fallback_announces_a_follow_up_conversation_once():
     second = Scripted("ws", FOLLOW, [Conversation("c1", None, "fast"), Token("ok")])
     events = drain(FallbackChatStream(first, lambda: second, lambda message: None))
     assert [e for e in events if isinstance(e, Conversation)] == [Conversation("c1", None, "fast")]
+
+
+def test_fallback_still_announces_the_conversation_when_the_error_is_final():
+    first = Scripted("rest", FOLLOW, [Conversation("c1", None, "fast")], AuthError("no"))
+    seen = []
+
+    async def main():
+        async for event in FallbackChatStream(first, lambda: pytest.fail("switched"), pytest.fail):
+            seen.append(event)
+
+    with pytest.raises(AuthError):
+        asyncio.run(main())
+    assert seen == [Conversation("c1", None, "fast")]
