@@ -18,7 +18,7 @@ from urllib.parse import quote
 from curl_cffi.const import CurlWsFlag
 from curl_cffi.curl import CurlError
 from curl_cffi.requests.exceptions import RequestException
-from curl_cffi.requests.websockets import WebSocketClosed, WebSocketError, WebSocketTimeout
+from curl_cffi.requests.websockets import WebSocketClosed, WebSocketTimeout
 
 from grok_cli.errors import AuthError, BlockedError, GrokError, NetworkError, RateLimitedError, TransportGoneError
 from grok_cli.events import Event, RawFrame
@@ -145,7 +145,7 @@ class GrokGateway:
     ) -> AsyncIterator[Event]:
         loop = asyncio.get_running_loop()
         idle = self.http.settings.timeout
-        await ws.send_str(gw.session_create(req, gw.new_event_id("init")))
+        await _send(ws, gw.session_create(req, gw.new_event_id("init")))
         sent = False
         silent_until = loop.time() + idle
         next_ping = loop.time() + HEARTBEAT
@@ -157,7 +157,7 @@ class GrokGateway:
                     "Long thinking can be silent for minutes: raise --timeout or GROK_TIMEOUT.",
                 )
             if now >= next_ping:
-                await ws.send_str(gw.ping(gw.new_event_id("hb")))
+                await _send(ws, gw.ping(gw.new_event_id("hb")))
                 next_ping = now + HEARTBEAT
             try:
                 data, flags = await ws.recv(timeout=min(silent_until, next_ping) - now)
@@ -165,7 +165,7 @@ class GrokGateway:
                 continue
             except WebSocketClosed:
                 return  # the server hung up: the answer state says whether that was early
-            except WebSocketError as e:
+            except CurlError as e:  # the transport failed (reset, TLS, ...) rather than closed
                 raise NetworkError(f"The connection to grok.com broke during the answer ({e.code}).") from None
             if flags & CurlWsFlag.CLOSE:
                 return
@@ -176,16 +176,23 @@ class GrokGateway:
             if raw:
                 yield RawFrame(text)
             if event["type"] == "ping":  # keep-alive, not progress: the idle clock keeps running
-                await ws.send_str(gw.pong(event.get("event_id")))
+                await _send(ws, gw.pong(event.get("event_id")))
                 continue
             silent_until = loop.time() + idle
             for out in norm.feed(event):
                 yield out
             if not sent and norm.ready:
                 session_id = norm.session_id or ""
-                await ws.send_str(gw.item_create(req, session_id, gw.new_event_id("msg")))
-                await ws.send_str(gw.response_create(session_id, gw.new_event_id("resp")))
+                await _send(ws, gw.item_create(req, session_id, gw.new_event_id("msg")))
+                await _send(ws, gw.response_create(session_id, gw.new_event_id("resp")))
                 sent = True
+
+
+async def _send(ws: Any, text: str) -> None:
+    """Send a frame; a socket the server already closed is reported by the next receive instead,
+    after whatever the server sent before closing has been read."""
+    with contextlib.suppress(CurlError):
+        await ws.send_str(text)
 
 
 async def _close(ws: Any) -> None:
