@@ -3,8 +3,9 @@
     python bench/bench.py [--runs 15] [--tokens 20000]
 
 Start-up is compared with `python -c "import typer"` (the floor for a Typer program), streaming
-with curl reading the same stream from the same server. Medians of one run of this script;
-ratios are what to compare across machines.
+with curl reading the same REST stream from the same server, and the WebSocket gateway with
+the REST transport on the same answer. Medians of one run of this script; ratios are what to
+compare across machines (bench/README.md has a recorded run).
 """
 
 from __future__ import annotations
@@ -35,6 +36,33 @@ def timed(cmd: list[str], env: dict[str, str], runs: int) -> float:
     return statistics.median(samples)
 
 
+def gateway_floor(srv: FakeGrok, prompt: str, runs: int) -> float:
+    """The same gateway answer read by a bare aiohttp WebSocket client: the server's own pace."""
+    import asyncio
+
+    import aiohttp
+
+    async def once() -> float:
+        url = f"{srv.url.replace('http', 'ws', 1)}/ws/mgw/?uid={srv.user_id}"
+        headers = {"cookie": f"{srv.cookie}; x-userid={srv.user_id}", "user-agent": "Mozilla/5.0 Chrome/146.0.0.0"}
+        start = time.perf_counter()
+        async with aiohttp.ClientSession() as http, http.ws_connect(url, headers=headers) as ws:
+            await ws.send_json({"event": {"type": "session.create", "session": {"model": "fast", "x_grok": {}}}})
+            async for msg in ws:
+                event = json.loads(msg.data)["event"]
+                if event["type"] == "conversation.attached":
+                    sid = event["conversation"]["id"]
+                    chunks = [{"text": {"text": prompt}}]
+                    item = {"type": "message", "role": "user", "x_grok": {"input_chunks": chunks}}
+                    await ws.send_json({"session_id": sid, "event": {"type": "conversation.item.create", "item": item}})
+                    await ws.send_json({"session_id": sid, "event": {"type": "response.create"}})
+                elif event["type"] == "response.done":
+                    break
+        return time.perf_counter() - start
+
+    return statistics.median(asyncio.run(once()) for _ in range(runs))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
@@ -63,8 +91,15 @@ def main() -> None:
         curl_time = timed(curl, grok_env, runs)
         grok_time = timed([GROK, "ask", "--no-reasoning", prompt], grok_env, runs)
         jsonl_time = timed([GROK, "ask", "--jsonl", prompt], grok_env, runs)
+        ws_time = timed([GROK, "ask", "--transport", "ws", "--no-reasoning", prompt], grok_env, runs)
+        ws_jsonl_time = timed([GROK, "ask", "--transport", "ws", "--jsonl", prompt], grok_env, runs)
+        ws_floor = gateway_floor(srv, prompt, runs)
     print(f"streaming {args.tokens} tokens: grok {grok_time * 1000:.0f} ms, grok --jsonl {jsonl_time * 1000:.0f} ms, "
           f"curl {curl_time * 1000:.0f} ms, ratio {grok_time / curl_time:.2f} (goal <= 1.5)")
+    print(f"gateway (--transport ws), same {args.tokens} tokens: grok {ws_time * 1000:.0f} ms, "
+          f"grok --jsonl {ws_jsonl_time * 1000:.0f} ms, bare aiohttp client {ws_floor * 1000:.0f} ms, "
+          f"ratio {ws_time / ws_floor:.2f}; ratio to REST {ws_time / grok_time:.2f} "
+          f"({args.tokens / ws_time:,.0f} against {args.tokens / grok_time:,.0f} tokens/s)")
 
 
 if __name__ == "__main__":

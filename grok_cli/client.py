@@ -6,12 +6,15 @@
             ...
 
 A ChatStream remembers what arrived, so after a failure or an interruption
-``stream.partial_done()`` still describes the answer as far as it came.
+``stream.partial_done()`` still describes the answer as far as it came. Which transport
+carries it (REST NDJSON or the WebSocket gateway, ``settings.transport``) changes nothing
+in the events it yields.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
@@ -19,10 +22,12 @@ from typing import TYPE_CHECKING
 from grok_cli.attachments import LocalFile
 from grok_cli.auth.credentials import Credentials
 from grok_cli.config import Settings
-from grok_cli.errors import GrokError, RateLimitedError
+from grok_cli.errors import GrokError, RateLimitedError, TransportGoneError
 from grok_cli.events import Conversation, Done, Event, RawFrame
 from grok_cli.protocol import quota as quotas
+from grok_cli.protocol.answer import AnswerState
 from grok_cli.protocol.framing import LineSplitter, parse_line
+from grok_cli.protocol.gateway import GatewayNormalizer
 from grok_cli.protocol.models import MODES_PATH, Offered, parse_modes
 from grok_cli.protocol.normalize import Normalizer
 from grok_cli.protocol.payload import ChatRequest, chat_body
@@ -36,25 +41,13 @@ EXPLAIN_TIMEOUT = 5.0
 
 
 class ChatStream:
-    def __init__(
-        self,
-        http,  # GrokHTTP; untyped here so importing this module never imports curl_cffi
-        request: ChatRequest,
-        *,
-        raw: bool,
-        clock: Callable[[], float],
-        assets_url: str,
-    ) -> None:
-        self._http = http
+    """One answer from one transport; subclasses say how its events arrive."""
+
+    transport = ""
+
+    def __init__(self, request: ChatRequest, normalizer: AnswerState) -> None:
         self.request = request
-        self._raw = raw
-        self.normalizer = Normalizer(
-            model=request.mode,
-            assets_url=assets_url,
-            clock=clock,
-            conversation_id=request.conversation_id,
-            attachments=request.attachments,
-        )
+        self.normalizer = normalizer
 
     @property
     def started(self) -> bool:
@@ -67,8 +60,48 @@ class ChatStream:
         return self.events()
 
     async def events(self) -> AsyncIterator[Event]:
-        req = self.request
         norm = self.normalizer
+        async with contextlib.aclosing(self._receive()) as received:
+            async for event in received:
+                yield event
+        for event in norm.finish():
+            yield event
+        error = norm.ending_error()
+        if error is not None:
+            raise error
+        yield norm.done(complete=True)
+
+    def _receive(self) -> AsyncIterator[Event]:
+        raise NotImplementedError
+
+
+class RestChatStream(ChatStream):
+    """NDJSON over POST /rest/app-chat/conversations/... (protocol sections 4 and 5)."""
+
+    transport = "rest"
+
+    def __init__(
+        self,
+        http,  # GrokHTTP; untyped here so importing this module never imports curl_cffi
+        request: ChatRequest,
+        *,
+        raw: bool,
+        clock: Callable[[], float],
+        assets_url: str,
+    ) -> None:
+        self._norm = Normalizer(
+            model=request.mode,
+            assets_url=assets_url,
+            clock=clock,
+            conversation_id=request.conversation_id,
+            attachments=request.attachments,
+        )
+        super().__init__(request, self._norm)
+        self._http = http
+        self._raw = raw
+
+    async def _receive(self) -> AsyncIterator[Event]:
+        req = self.request
         referer = None
         if req.is_follow_up:
             # A follow-up stream has no conversation line; say which conversation this is.
@@ -82,12 +115,6 @@ class ChatStream:
         for line in splitter.flush():
             for event in self._line(line):
                 yield event
-        for event in norm.finish():
-            yield event
-        error = norm.ending_error()
-        if error is not None:
-            raise error
-        yield norm.done(complete=True)
 
     def _line(self, line: bytes) -> list[Event]:
         events: list[Event] = []
@@ -95,17 +122,115 @@ class ChatStream:
             events.append(RawFrame(line.decode("utf-8", errors="replace")))
         frames, _skipped = parse_line(line)
         for frame in frames:
-            events += self.normalizer.feed(frame)
+            events += self._norm.feed(frame)
         return events
 
 
+class GatewayChatStream(ChatStream):
+    """JSON events over the WebSocket gateway /ws/mgw/ (protocol section 9)."""
+
+    transport = "ws"
+
+    def __init__(
+        self,
+        gateway,  # transport.ws.GrokGateway; untyped for the same reason as RestChatStream.http
+        request: ChatRequest,
+        *,
+        raw: bool,
+        clock: Callable[[], float],
+        assets_url: str,
+    ) -> None:
+        self._norm = GatewayNormalizer(
+            model=request.mode,
+            assets_url=assets_url,
+            clock=clock,
+            conversation_id=request.conversation_id,
+            attachments=request.attachments,
+        )
+        super().__init__(request, self._norm)
+        self._gateway = gateway
+        self._raw = raw
+
+    def _receive(self) -> AsyncIterator[Event]:
+        return self._gateway.turn(self.request, self._norm, raw=self._raw)
+
+
+class FallbackChatStream:
+    """``--transport auto``: the first transport, and the other one once if the first is gone.
+
+    Only a failure that means "grok.com no longer speaks this transport" (TransportGoneError)
+    before any answer arrived switches; auth, rate-limit and every other error stay final.
+    """
+
+    def __init__(self, first: ChatStream, second: Callable[[], ChatStream], warn: Callable[[str], None]) -> None:
+        self.current = first
+        self._second = second
+        self._warn = warn
+
+    @property
+    def request(self) -> ChatRequest:
+        return self.current.request
+
+    @property
+    def started(self) -> bool:
+        return self.current.started
+
+    def partial_done(self) -> Done:
+        return self.current.partial_done()
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self.events()
+
+    async def events(self) -> AsyncIterator[Event]:
+        # A follow-up announces its conversation before the request is sent; hold that back
+        # until the transport has proved itself, so a switch does not announce it twice.
+        held: list[Event] = []
+        answered = False
+        try:
+            async with contextlib.aclosing(self.current.events()) as events:
+                async for event in events:
+                    if not answered and isinstance(event, Conversation) and self.current.request.is_follow_up:
+                        held.append(event)
+                        continue
+                    answered = True
+                    for early in held:
+                        yield early
+                    held.clear()
+                    yield event
+            return
+        except TransportGoneError as e:
+            if answered:
+                raise
+            first = self.current.transport
+            self.current = self._second()
+            self._warn(f"{e.message} Trying the {_NAMES[self.current.transport]} instead of the {_NAMES[first]}.")
+        except GrokError:
+            for early in held:  # not a switch after all: announce the conversation as REST alone does
+                yield early
+            raise
+        async with contextlib.aclosing(self.current.events()) as events:
+            async for event in events:
+                yield event
+
+
+_NAMES = {"rest": "REST endpoints", "ws": "WebSocket gateway"}
+
+
 class Client:
-    def __init__(self, settings: Settings, credentials: Credentials, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        settings: Settings,
+        credentials: Credentials,
+        clock: Callable[[], float] = time.monotonic,
+        warn: Callable[[str], None] | None = None,
+    ):
         from grok_cli.transport.http import GrokHTTP
 
         self.settings = settings
         self.http = GrokHTTP(settings, credentials)
         self._clock = clock
+        self._warn = warn or (lambda message: None)
+        self._gateway = None
         self._uploader: Uploader | None = None
 
     async def __aenter__(self) -> Client:
@@ -123,9 +248,6 @@ class Client:
             self._uploader = Uploader(self.http)
         return await self._uploader.upload(file, on_progress)
 
-    def chat(self, request: ChatRequest, *, raw: bool = False) -> ChatStream:
-        return ChatStream(self.http, request, raw=raw, clock=self._clock, assets_url=self.settings.assets_url)
-
     async def modes(self) -> list[Offered]:
         """The modes grok.com offers this account (POST /rest/modes)."""
         return parse_modes(await self.http.request_json("POST", MODES_PATH, {}))
@@ -142,3 +264,22 @@ class Client:
         except (GrokError, TimeoutError):
             return error
         return quotas.explain(error, mode, quota)
+
+    def chat(self, request: ChatRequest, *, raw: bool = False) -> ChatStream | FallbackChatStream:
+        """A stream over ``settings.transport``: rest, ws, or auto (rest, then ws if rest is gone)."""
+        transport = self.settings.transport
+        if transport == "auto":
+            return FallbackChatStream(
+                self._stream("rest", request, raw), lambda: self._stream("ws", request, raw), self._warn
+            )
+        return self._stream(transport, request, raw)
+
+    def _stream(self, transport: str, request: ChatRequest, raw: bool) -> ChatStream:
+        options = {"raw": raw, "clock": self._clock, "assets_url": self.settings.assets_url}
+        if transport == "ws":
+            if self._gateway is None:
+                from grok_cli.transport.ws import GrokGateway
+
+                self._gateway = GrokGateway(self.http)
+            return GatewayChatStream(self._gateway, request, **options)
+        return RestChatStream(self.http, request, **options)

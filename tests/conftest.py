@@ -44,6 +44,7 @@ def fake(server):
     server.modes = MODES  # tests may offer extra modes
     server.upload_limit = 10 * 1024 * 1024
     server.upload_v2 = "ok"
+    server.gone = set()
     server.clear_requests()
     yield server
 
@@ -56,10 +57,17 @@ def home(tmp_path):
 
 
 @pytest.fixture
-def grok_env(fake, home):
+def transport() -> str:
+    """The chat transport `grok` runs with (GROK_TRANSPORT); a test module may parametrise it."""
+    return "rest"
+
+
+@pytest.fixture
+def grok_env(fake, home, transport):
     env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
     env.update(fake.env())
     env["GROK_HOME"] = str(home)
+    env["GROK_TRANSPORT"] = transport
     return env
 
 

@@ -21,6 +21,7 @@ from grok_cli.cli.options import (
     RawOpt,
     SaveImagesOpt,
     TimeoutOpt,
+    TransportOpt,
 )
 
 
@@ -39,6 +40,7 @@ def ask(
     save_images: SaveImagesOpt = None,
     timeout: TimeoutOpt = None,
     proxy: ProxyOpt = None,
+    transport: TransportOpt = None,
     no_history: NoHistoryOpt = False,
     continue_last: Annotated[
         bool, typer.Option("--continue", "-c", help="Continue the last conversation (`grok continue last`).")
@@ -83,6 +85,7 @@ def ask(
             proxy=proxy,
             no_history=no_history,
             plain=plain,
+            transport=transport,
         )
         if continue_last:
             from grok_cli.cli.continue_ import run_continue

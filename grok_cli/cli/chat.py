@@ -39,6 +39,7 @@ class ChatOptions:
     files: tuple[str, ...] = ()  # -f paths, "-" for stdin
     no_history: bool = False
     plain: bool = False  # --plain: raw text even on a terminal
+    transport: str | None = None  # rest, ws or auto; None: GROK_TRANSPORT, config, rest
 
     @classmethod
     def build(cls, *, jsonl: bool, raw: bool, **kwargs) -> ChatOptions:
@@ -94,10 +95,18 @@ def settings_for(io: IO, opts: ChatOptions) -> Settings:
         "model": opts.model,
         "timeout": opts.timeout,
         "proxy": opts.proxy,
+        "transport": opts.transport,
         "render": "plain" if opts.plain else None,
         "history": False if opts.no_history else None,
     }
     return load_settings(flags, io.environ)
+
+
+def warn(io: IO, message: str) -> None:
+    from grok_cli.sinks.style import Style
+
+    io.stderr.write(f"{Style(io.color_stderr).warning('Warning:')} {message}\n")
+    io.stderr.flush()
 
 
 def run_ask(io: IO, opts: ChatOptions) -> int:
@@ -160,7 +169,7 @@ def open_client(io: IO, settings: Settings) -> Client:
     from grok_cli.client import Client
 
     credentials = require_credentials(settings.dirs, io.environ, interactive=io.interactive)
-    return Client(settings, credentials, clock=io.monotonic)
+    return Client(settings, credentials, clock=io.monotonic, warn=lambda message: warn(io, message))
 
 
 async def stream_turn(

@@ -23,11 +23,13 @@ from grok_cli.cli.options import (
     NoHistoryOpt,
     NoReasoningOpt,
     NoSearchOpt,
+    PlainOpt,
     PromptFileOpt,
     ProxyOpt,
     RawOpt,
     SaveImagesOpt,
     TimeoutOpt,
+    TransportOpt,
 )
 from grok_cli.io import IO
 
@@ -57,6 +59,8 @@ def continue_(
     timeout: TimeoutOpt = None,
     proxy: ProxyOpt = None,
     no_history: NoHistoryOpt = False,
+    transport: TransportOpt = None,
+    plain: PlainOpt = False,
 ) -> None:
     """Continue a conversation: reply to its latest answer, with its model unless -m is given.
 
@@ -86,6 +90,8 @@ def continue_(
             timeout=timeout,
             proxy=proxy,
             no_history=no_history,
+            transport=transport,
+            plain=plain,
         )
         return run_continue(st.io, opts, conversation)
 

@@ -66,3 +66,11 @@ NoHistoryOpt = Annotated[
 PlainOpt = Annotated[
     bool, typer.Option("--plain", help="Raw answer text even on a terminal: no Markdown rendering (GROK_RENDER).")
 ]
+TransportOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--transport",
+        help="rest, ws (grok.com's WebSocket gateway) or auto (rest, then ws if grok.com retired rest); "
+        "default GROK_TRANSPORT or rest.",
+    ),
+]

@@ -10,29 +10,22 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from grok_cli.errors import GrokError, UpstreamError
 from grok_cli.events import (
     Conversation,
-    Done,
     Event,
-    Image,
-    ImageProgress,
-    Reasoning,
-    ReasoningStatus,
     SearchResult,
     SearchResults,
     Suggestions,
     Title,
-    Token,
     ToolCall,
     UserTurn,
 )
-from grok_cli.protocol.errors import classify_stream_error, classify_stream_errors
-from grok_cli.protocol.render import RenderFilter
+from grok_cli.protocol.answer import AnswerState
+from grok_cli.protocol.errors import classify_stream_error
 from grok_cli.protocol.upload import Attachment
 
 _PLACEHOLDER_TITLE = "New conversation"
@@ -86,7 +79,9 @@ def parse_tool_card(xml: str, card: dict[str, Any] | None = None) -> ToolCall:
     return ToolCall(name=name or "tool", args=args, id=card_id)
 
 
-class Normalizer:
+class Normalizer(AnswerState):
+    """REST NDJSON frames -> events."""
+
     def __init__(
         self,
         *,
@@ -96,34 +91,10 @@ class Normalizer:
         conversation_id: str | None = None,
         attachments: Sequence[Attachment] = (),
     ) -> None:
-        self.model = model
-        self._attachments = tuple(attachments)
-        self.conversation_id = conversation_id
-        self.user_response_id: str | None = None
-        self.response_id: str | None = None
-        self.parent_response_id: str | None = None
-        self.title: str | None = None
-        self.finished = False  # modelResponse arrived: grok.com considers the answer complete
-        self.saw_reasoning = False
-        self._assets_url = assets_url.rstrip("/")
-        self._clock = clock
-        self._render = RenderFilter()
-        self._text: list[str] = []
-        self._streamed_final = False
-        self._thinking_started: float | None = None
-        self._status_sent = False
+        super().__init__(
+            model=model, assets_url=assets_url, clock=clock, conversation_id=conversation_id, attachments=attachments
+        )
         self._tool_xml = ""
-        self._tools_seen: set[str] = set()
-        self._images_done: set[str] = set()
-
-    # -- public -------------------------------------------------------------------------------
-    @property
-    def text(self) -> str:
-        return "".join(self._text)
-
-    @property
-    def started(self) -> bool:
-        return bool(self.conversation_id or self._text or self.saw_reasoning or self.response_id)
 
     def feed(self, frame: dict[str, Any]) -> list[Event]:
         if not isinstance(frame, dict):
@@ -144,42 +115,6 @@ class Normalizer:
         payload = result.get("response") if isinstance(result.get("response"), dict) else result
         events += self._on_payload(payload)
         return events
-
-    def finish(self) -> list[Event]:
-        """Events still held back when the stream ends (a half-received markup element, timing)."""
-        events: list[Event] = []
-        tail = self._render.flush()
-        if tail:
-            events += self._final_text(tail)
-        if self.saw_reasoning and not self._status_sent:
-            events += self._status(None)
-        return events
-
-    def ending_error(self) -> GrokError | None:
-        """Why a stream that reached EOF is not a complete answer, if it is not."""
-        if self.finished:
-            return None
-        if self._text:
-            return UpstreamError(
-                "The answer was cut off: grok.com closed the stream before finishing it.",
-                "The partial answer was printed; run the command again for a full one.",
-            )
-        if self.saw_reasoning:
-            return UpstreamError(
-                "grok.com stopped after thinking, without an answer.",
-                "This happens when the mode is not available to the account; try `-m fast`.",
-            )
-        return UpstreamError("grok.com ended the stream without an answer.", "Try again in a moment.")
-
-    def done(self, *, complete: bool) -> Done:
-        return Done(
-            conversation_id=self.conversation_id,
-            response_id=self.response_id,
-            parent_response_id=self.parent_response_id or self.user_response_id,
-            model=self.model,
-            text=self.text,
-            complete=complete,
-        )
 
     # -- frames -------------------------------------------------------------------------------
     def _on_conversation(self, conv: dict[str, Any]) -> list[Event]:
@@ -212,7 +147,7 @@ class Normalizer:
         if isinstance(p.get("finalMetadata"), dict):
             events += self._on_final_metadata(p["finalMetadata"])
         if isinstance(p.get("streamingImageGenerationResponse"), dict):
-            events += self._on_image_chunk(p["streamingImageGenerationResponse"], "imageId")
+            events += self._image_chunk(p["streamingImageGenerationResponse"], "imageId")
         if isinstance(p.get("cardAttachment"), dict):
             events += self._on_card(p["cardAttachment"].get("jsonData"))
         if isinstance(p.get("modelResponse"), dict):
@@ -224,29 +159,8 @@ class Normalizer:
         if tag == "tool_usage_card" or self._tool_xml or token.lstrip().startswith("<xai:tool_usage_card"):
             return self._on_tool_xml(token, p.get("toolUsageCard"))
         if p.get("isThinking") or tag in _REASONING_TAGS or tag == "analysis":
-            if self._thinking_started is None:
-                self._thinking_started = self._clock()
-            self.saw_reasoning = True
-            return [Reasoning(token, tag if tag in _REASONING_TAGS else None)]
-        return self._final_text(self._render.feed(token))
-
-    def _final_text(self, text: str) -> list[Event]:
-        events: list[Event] = []
-        if self.saw_reasoning and not self._status_sent:
-            events += self._status(None)
-        if text:
-            self._streamed_final = True
-            self._text.append(text)
-            events.append(Token(text))
-        return events
-
-    def _status(self, seconds: float | None) -> list[Event]:
-        if seconds is None:
-            if self._thinking_started is None:
-                return []
-            seconds = self._clock() - self._thinking_started
-        self._status_sent = True
-        return [ReasoningStatus(f"Thought for {seconds:.1f}s")]
+            return self._reasoning(token, tag if tag in _REASONING_TAGS else None)
+        return self._answer_text(token)
 
     def _on_tool_xml(self, token: str, card: Any) -> list[Event]:
         self._tool_xml += token
@@ -254,11 +168,7 @@ class Normalizer:
             return []
         xml, self._tool_xml = self._tool_xml, ""
         call = parse_tool_card(xml, card if isinstance(card, dict) else None)
-        key = call.id or xml
-        if key in self._tools_seen:
-            return []
-        self._tools_seen.add(key)
-        return [ToolCall(call.name, call.args, call.id)]
+        return self._tool(call, call.id or xml)
 
     def _on_search(self, key: str, block: dict[str, Any]) -> list[Event]:
         results = []
@@ -284,47 +194,6 @@ class Normalizer:
         labels = [label for label in labels if label]
         return [Suggestions(tuple(labels))] if labels else []
 
-    def _absolute(self, url: str) -> str:
-        """Asset paths are relative to the assets origin; dot segments are resolved here so a
-        path such as ``../../x`` cannot climb out of it (it names ``<assets>/x``)."""
-        if url.startswith(("http://", "https://")):
-            return url
-        path, sep, query = url.partition("?")
-        parts: list[str] = []
-        for part in path.replace("\\", "/").split("/"):
-            if part == "..":
-                if parts:
-                    parts.pop()
-            elif part not in ("", "."):
-                parts.append(part)
-        return f"{self._assets_url}/{'/'.join(parts)}{sep}{query}"
-
-    def _on_image_chunk(self, chunk: dict[str, Any], id_key: str) -> list[Event]:
-        url = _str(chunk.get("imageUrl"))
-        image_id = _str(chunk.get(id_key)) or _str(chunk.get("imageId")) or url
-        if not url or not image_id:
-            return []
-        progress = chunk.get("progress")
-        progress = int(progress) if isinstance(progress, (int, float)) else 0
-        moderated = bool(chunk.get("moderated"))
-        absolute = self._absolute(url)
-        events: list[Event] = [ImageProgress(image_id, absolute, progress, moderated)]
-        if progress >= 100 and moderated:
-            # The final lists (generatedImageUrls, cardAttachmentsJson) must not revive it.
-            self._images_done |= {image_id, absolute}
-        elif progress >= 100:
-            events += self._image(image_id, url)
-        return events
-
-    def _image(self, image_id: str, url: str) -> list[Event]:
-        """One Image per generated image: the streamed final and the modelResponse lists name
-        the same image by id or by URL (a list entry carries no id of its own)."""
-        absolute = self._absolute(url)
-        if image_id in self._images_done or absolute in self._images_done:
-            return []
-        self._images_done |= {image_id, absolute}
-        return [Image(image_id, absolute)]
-
     def _on_card(self, json_data: Any) -> list[Event]:
         try:
             card = json.loads(json_data) if isinstance(json_data, str) else json_data
@@ -332,14 +201,14 @@ class Normalizer:
             return []
         chunk = _dict(card).get("image_chunk")
         if isinstance(chunk, dict):
-            return self._on_image_chunk(chunk, "imageUuid")
+            return self._image_chunk(chunk, "imageUuid", "imageId")
         return []
 
     def _on_model_response(self, mr: dict[str, Any]) -> list[Event]:
         if mr.get("error"):
             raise classify_stream_error(mr["error"])
         if isinstance(mr.get("streamErrors"), list):
-            err = classify_stream_errors(mr["streamErrors"], self._attachments)
+            err = self._stream_errors(mr["streamErrors"])
             if err is not None:
                 raise err
         events: list[Event] = []

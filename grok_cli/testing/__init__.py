@@ -22,6 +22,7 @@ from .scenarios import (
     title_for,
     tools_answer,
 )
+from .gateway import GatewayMessage
 from .server import Recorded
 from .state import DEFAULT_QUOTA
 from .statsig import EPOCH, FINGERPRINT, SITE_VERIFICATION
@@ -39,6 +40,7 @@ __all__ = [
     "SITE_VERIFICATION",
     "THINKING_STEPS",
     "FakeGrok",
+    "GatewayMessage",
     "Recorded",
     "long_answer",
     "markdown_answer",

@@ -7,6 +7,8 @@ Two forms:
   GROK_COOKIE='...'``) to stdout; SIGINT/SIGTERM stop it with exit status 0.
 * ``python -m grok_cli.testing run [--scenario NAME] -- CMD ARGS...`` runs CMD against a fresh
   server (with a temporary GROK_HOME unless one is set) and exits with CMD's status.
+
+``--gone rest`` / ``--gone ws`` switch a chat transport off (see ``FakeGrok.gone``).
 """
 
 from __future__ import annotations
@@ -47,6 +49,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--upload-limit", type=int, default=10 * 1024 * 1024, help="largest upload accepted, bytes (default 10 MiB)"
     )
+    parser.add_argument(
+        "--gone",
+        action="append",
+        choices=("rest", "ws"),
+        default=[],
+        help="switch a chat transport off, as grok.com does when it retires one (repeatable)",
+    )
 
 
 def _env_line(srv: FakeGrok) -> str:
@@ -82,6 +91,7 @@ def serve(argv: Sequence[str]) -> int:
     except OSError as e:
         sys.stderr.write(f"fake grok: cannot listen on {args.host}:{args.port}: {e.strerror or e}\n")
         return 1
+    srv.gone = set(args.gone)
     line = _env_line(srv)
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
@@ -116,6 +126,7 @@ def run(argv: Sequence[str]) -> int:
     with FakeGrok(
         delay=args.delay, scenario=args.scenario, strict_statsig=args.strict_statsig, upload_limit=args.upload_limit
     ) as srv:
+        srv.gone = set(args.gone)
         env = {**os.environ, **srv.env()}
         if home is not None:
             env["GROK_HOME"] = home

@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from . import scenarios as sc
+from .gateway import GatewayMessage
 from .server import Recorded, Server
 from .state import DEFAULT_CF_CLEARANCE, DEFAULT_QUOTA, DEFAULT_SSO, DEFAULT_USER_ID, Conversation
 
@@ -162,6 +163,7 @@ class FakeGrok:
     def scenario(self, value: str) -> None:
         sc.parse(value)
         self._server.scenario = value
+        self._server.scenario_epoch += 1
 
     @property
     def delay(self) -> float:
@@ -178,6 +180,19 @@ class FakeGrok:
     @strict_statsig.setter
     def strict_statsig(self, value: bool) -> None:
         self._server.strict_statsig = value
+
+    @property
+    def gone(self) -> frozenset[str]:
+        """Transports switched off: "rest" answers chat POSTs "Please update your client",
+        "ws" refuses the gateway upgrade with 404."""
+        return frozenset(self._server.gone)
+
+    @gone.setter
+    def gone(self, value: set[str] | frozenset[str]) -> None:
+        unknown = set(value) - {"rest", "ws"}
+        if unknown:
+            raise ValueError(f"unknown transports {sorted(unknown)}; known: rest, ws")
+        self._server.gone = set(value)
 
     @property
     def upload_limit(self) -> int:
@@ -242,6 +257,21 @@ class FakeGrok:
 
     def clear_requests(self) -> None:
         self._server.clear_requests()
+        self._server.gateway.clear()
+
+    def gateway_messages(self) -> list[GatewayMessage]:
+        """Every frame clients sent to the WebSocket gateway, in order (a snapshot)."""
+        return self._server.gateway.messages
+
+    def prompts(self) -> list[str]:
+        """The prompts of every chat turn received, over REST or the gateway, in order."""
+        turns = [(r.time, r.body.get("message", "")) for r in self.chat_requests() if isinstance(r.body, dict)]
+        for m in self.gateway_messages():
+            if m.type == "conversation.item.create":
+                chunks = m.message["event"].get("item", {}).get("x_grok", {}).get("input_chunks", [])
+                text = "".join(c["text"].get("text", "") for c in chunks if isinstance(c, dict) and "text" in c)
+                turns.append((m.time, text))
+        return [text for _, text in sorted(turns, key=lambda t: t[0])]
 
     @property
     def conversations(self) -> dict[str, Conversation]:

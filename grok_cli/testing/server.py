@@ -33,6 +33,7 @@ from aiohttp import web
 
 from . import frames as f
 from . import scenarios as sc
+from .gateway import GATEWAY_PATH, Gateway
 from .images import jpeg_bytes, png_bytes
 from .pages import challenge_headers, challenge_page, home_page, sign_in_page
 from .state import DEFAULT_CF_CLEARANCE, Asset, Conversation, Session, State, StoredResponse, Upload, make_sso
@@ -164,10 +165,15 @@ class Server:
         self.state = State()
         self.delay = delay
         self.scenario = scenario
+        self.scenario_epoch = 0  # bumped whenever the default scenario is set
         self.strict_statsig = strict_statsig
         self.upload_limit = upload_limit
         self.upload_v2_mode = "ok"  # "ok", "gone" (404, the endpoint withdrawn) or "async" (uploadId only)
         self.other_url = ""  # known once the "other" site is bound
+        # Transports grok.com has "switched off": "rest" answers every chat POST with "Please
+        # update your client", "ws" refuses the gateway upgrade with 404.
+        self.gone: set[str] = set()
+        self.gateway = Gateway(self)
         # Set on stop: streams still sleeping (stall, slow) end at once instead of holding
         # aiohttp's shutdown for its whole timeout. Created on the server loop by open().
         self._closing: asyncio.Event | None = None
@@ -309,6 +315,7 @@ class Server:
         r.add_post("/sign-in", self.sign_in)
         r.add_get("/api/auth/session", self.auth_session)
         r.add_get("/rest/auth/get-user", self.get_user)
+        r.add_get(GATEWAY_PATH, self.gateway.handle)
         r.add_post("/rest/app-chat/conversations/new", self.chat_new)
         r.add_post("/rest/app-chat/conversations/{cid}/responses", self.chat_follow_up)
         r.add_post("/rest/app-chat/upload-file", self.upload_v1)
@@ -442,7 +449,7 @@ class Server:
         body = request[JSON]
         if not isinstance(body, dict):
             return _error(400, 3, "Invalid request body")
-        if "modelName" in body:
+        if "modelName" in body or "rest" in self.gone:
             return _error(400, 3, "Invalid request. Please update your client.")
         message = body.get("message", "")
         attachments = body.get("fileAttachments") or []
@@ -480,37 +487,17 @@ class Server:
         mode, known_mode = self._mode(body)
         if not known_mode:
             name, param = "unknown_mode", None
-        statsig = request.headers.get("x-statsig-id", "")
-        attempt, earlier = state.count_attempt((conversation_id or "new", message), statsig)
-
-        now = time.time()
-        user_response_id = str(uuid.uuid4())
-        ctx = sc.ChatContext(
-            nested=conversation_id is None,
-            prompt=message,
+        ctx = self.turn_context(
+            conv=conv,
+            new=conversation_id is None,
+            message=message,
             param=param,
             body=body,
             mode=mode,
-            conversation=conv.as_object(),
-            user_response=f.user_response_object(
-                response_id=user_response_id,
-                message=message,
-                create_time=now,
-                mode=mode,
-                parent_response_id=parent,
-                file_metadata=[u.metadata() for u in uploads],
-            ),
-            user_response_id=user_response_id,
-            assistant_id=str(uuid.uuid4()),
-            parent_response_id=parent,
+            parent=parent,
+            uploads=uploads,
             user_id=session.user_id,
-            other_url=self.other_url,
-            now=now,
-            attempt=attempt,
-            statsig=statsig,
-            earlier_statsigs=earlier,
-            new_id=lambda: str(uuid.uuid4()),
-            trace_id=secrets.token_hex(16),
+            statsig=request.headers.get("x-statsig-id", ""),
         )
         try:
             outcome = sc.run(name, ctx)
@@ -528,6 +515,58 @@ class Server:
             return _error(429, 8, "Too many requests", headers={"retry-after": "1"})
         self._remember(conv, conversation_id is None, parent, ctx, outcome)
         return await self._stream(request, outcome)
+
+    def turn_context(
+        self,
+        *,
+        conv: Conversation,
+        new: bool,
+        message: str,
+        param: str | None,
+        body: Json,
+        mode: str,
+        parent: str | None,
+        uploads: list[Upload],
+        user_id: str,
+        statsig: str = "",
+        attempt_key: tuple[str, str] | None = None,
+    ) -> sc.ChatContext:
+        """What a scenario sees of one turn, whichever transport carried it.
+
+        ``attempt_key`` says which earlier requests count as tries of this one (flaky_*):
+        by default, the same prompt in the same conversation.
+        """
+        key = attempt_key or ("new" if new else conv.conversation_id, message)
+        attempt, earlier = self.state.count_attempt(key, statsig)
+        now = time.time()
+        user_response_id = str(uuid.uuid4())
+        return sc.ChatContext(
+            nested=new,
+            prompt=message,
+            param=param,
+            body=body,
+            mode=mode,
+            conversation=conv.as_object(),
+            user_response=f.user_response_object(
+                response_id=user_response_id,
+                message=message,
+                create_time=now,
+                mode=mode,
+                parent_response_id=parent,
+                file_metadata=[u.metadata() for u in uploads],
+            ),
+            user_response_id=user_response_id,
+            assistant_id=str(uuid.uuid4()),
+            parent_response_id=parent,
+            user_id=user_id,
+            other_url=self.other_url,
+            now=now,
+            attempt=attempt,
+            statsig=statsig,
+            earlier_statsigs=earlier,
+            new_id=lambda: str(uuid.uuid4()),
+            trace_id=secrets.token_hex(16),
+        )
 
     def _remember(self, conv: Conversation, new: bool, parent: str | None, ctx: sc.ChatContext, out: sc.Stream) -> None:
         """Store the turn before streaming, so follow-ups work even while this stream stalls."""

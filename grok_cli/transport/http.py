@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 from urllib.parse import SplitResult, quote, urlsplit
 
+from curl_cffi.curl import CurlError
 from curl_cffi.requests import AsyncSession
 from curl_cffi.requests.exceptions import RequestException, Timeout
 
@@ -82,8 +83,8 @@ def _origin(parts: SplitResult) -> tuple[str, str, int]:
     return parts.scheme, (parts.hostname or "").lower(), port
 
 
-def _network_error(e: RequestException, base_url: str) -> NetworkError:
-    if isinstance(e, Timeout):
+def network_error(e: CurlError, base_url: str) -> NetworkError:
+    if isinstance(e, Timeout) or e.code == 28:  # 28: CURLE_OPERATION_TIMEDOUT
         return NetworkError(f"Timed out talking to {base_url}.", "Check the network or the proxy, then retry.")
     reason = str(e).split(". See ")[0]
     return NetworkError(
@@ -305,14 +306,14 @@ class GrokHTTP:
                     "GET", target, headers=headers, stream=True, timeout=(CONNECT_TIMEOUT, self.settings.timeout)
                 )
             except RequestException as e:
-                last = _network_error(e, origin)
-                await self._backoff(attempt, None)
+                last = network_error(e, origin)
+                await self.backoff(attempt, None)
                 continue
             try:
                 status = response.status_code
                 if status == 429 or status >= 500:
                     last = NetworkError(f"{origin} answered HTTP {status}.")
-                    await self._backoff(attempt, None)
+                    await self.backoff(attempt, None)
                     continue
                 if status != 200:
                     refused = " (the session cookies were not accepted)" if trusted and status in (401, 403) else ""
@@ -320,7 +321,7 @@ class GrokHTTP:
                 await self._receive(response, out, limit, origin)
             except NetworkError as e:
                 last = e
-                await self._backoff(attempt, None)
+                await self.backoff(attempt, None)
                 continue
             finally:
                 await abort_stream(response)
@@ -377,8 +378,8 @@ class GrokHTTP:
                     **payload,
                 )
             except RequestException as e:
-                last = _network_error(e, self.base_url)
-                await self._backoff(attempt, None)
+                last = network_error(e, self.base_url)
+                await self.backoff(attempt, None)
                 continue
             if 200 <= response.status_code < 300 or response.status_code in passthrough:
                 return response
@@ -394,14 +395,14 @@ class GrokHTTP:
                 if retry_after is not None and retry_after > MAX_RETRY_WAIT:
                     raise rate_limited("too many requests", retry_after)
                 if attempt + 1 < MAX_ATTEMPTS:
-                    await self._backoff(attempt, retry_after)
+                    await self.backoff(attempt, retry_after)
                 continue
             raise error
         assert last is not None
         raise last
 
     @staticmethod
-    async def _backoff(attempt: int, retry_after: float | None) -> None:
+    async def backoff(attempt: int, retry_after: float | None) -> None:
         if attempt + 1 >= MAX_ATTEMPTS:
             return
         delay = retry_after if retry_after is not None else BACKOFF_BASE * 2**attempt

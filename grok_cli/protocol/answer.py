@@ -1,0 +1,173 @@
+"""What one answer has accumulated, whichever wire format it arrived in.
+
+Both normalisers (REST NDJSON frames in ``normalize``, gateway events in ``gateway``) build on
+this: it owns the ids, the answer text, the thinking clock and the de-duplication of tools and
+images, and it alone decides what ``Done`` says and why an ended stream is incomplete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from grok_cli.errors import GrokError, UpstreamError
+from grok_cli.events import Done, Event, Image, ImageProgress, Reasoning, ReasoningStatus, Token, ToolCall
+from grok_cli.protocol.errors import classify_stream_errors
+from grok_cli.protocol.render import RenderFilter
+from grok_cli.protocol.upload import Attachment
+
+
+class AnswerState:
+    def __init__(
+        self,
+        *,
+        model: str,
+        assets_url: str,
+        clock: Callable[[], float],
+        conversation_id: str | None = None,
+        attachments: Sequence[Attachment] = (),
+    ) -> None:
+        self.model = model
+        self._attachments = tuple(attachments)  # to name the file grok.com rejects
+        self.conversation_id = conversation_id
+        self.user_response_id: str | None = None
+        self.response_id: str | None = None
+        self.parent_response_id: str | None = None
+        self.title: str | None = None
+        self.finished = False  # grok.com considers the answer complete
+        self.saw_reasoning = False
+        self._assets_url = assets_url.rstrip("/")
+        self._clock = clock
+        self._render = RenderFilter()
+        self._text: list[str] = []
+        self._streamed_final = False
+        self._thinking_started: float | None = None
+        self._status_sent = False
+        self._tools_seen: set[str] = set()
+        self._images_done: set[str] = set()
+
+    # -- public -------------------------------------------------------------------------------
+    @property
+    def text(self) -> str:
+        return "".join(self._text)
+
+    @property
+    def started(self) -> bool:
+        return bool(self.conversation_id or self._text or self.saw_reasoning or self.response_id)
+
+    def finish(self) -> list[Event]:
+        """Events still held back when the stream ends (a half-received markup element, timing)."""
+        events: list[Event] = []
+        tail = self._render.flush()
+        if tail:
+            events += self._final_text(tail)
+        if self.saw_reasoning and not self._status_sent:
+            events += self._status(None)
+        return events
+
+    def ending_error(self) -> GrokError | None:
+        """Why a stream that ended is not a complete answer, if it is not."""
+        if self.finished:
+            return None
+        if self._text:
+            return UpstreamError(
+                "The answer was cut off: grok.com closed the stream before finishing it.",
+                "The partial answer was printed; run the command again for a full one.",
+            )
+        if self.saw_reasoning:
+            return UpstreamError(
+                "grok.com stopped after thinking, without an answer.",
+                "This happens when the mode is not available to the account; try `-m fast`.",
+            )
+        return UpstreamError("grok.com ended the stream without an answer.", "Try again in a moment.")
+
+    def done(self, *, complete: bool) -> Done:
+        return Done(
+            conversation_id=self.conversation_id,
+            response_id=self.response_id,
+            parent_response_id=self.parent_response_id or self.user_response_id,
+            model=self.model,
+            text=self.text,
+            complete=complete,
+        )
+
+    # -- building blocks for the normalisers ----------------------------------------------------
+    def _answer_text(self, text: str) -> list[Event]:
+        """Answer text as received: ``<grok:render>`` markup is resolved here."""
+        return self._final_text(self._render.feed(text))
+
+    def _final_text(self, text: str) -> list[Event]:
+        events: list[Event] = []
+        if self.saw_reasoning and not self._status_sent:
+            events += self._status(None)
+        if text:
+            self._streamed_final = True
+            self._text.append(text)
+            events.append(Token(text))
+        return events
+
+    def _reasoning(self, text: str, tag: str | None) -> list[Event]:
+        if self._thinking_started is None:
+            self._thinking_started = self._clock()
+        self.saw_reasoning = True
+        return [Reasoning(text, tag)]
+
+    def _status(self, seconds: float | None) -> list[Event]:
+        if seconds is None:
+            if self._thinking_started is None:
+                return []
+            seconds = self._clock() - self._thinking_started
+        self._status_sent = True
+        return [ReasoningStatus(f"Thought for {seconds:.1f}s")]
+
+    def _tool(self, call: ToolCall, key: str) -> list[Event]:
+        """A tool call once, however often grok.com repeats its card."""
+        if key in self._tools_seen:
+            return []
+        self._tools_seen.add(key)
+        return [call]
+
+    def _stream_errors(self, items: list[Any]) -> GrokError | None:
+        return classify_stream_errors(items, self._attachments)
+
+    def _absolute(self, url: str) -> str:
+        """Asset paths are relative to the assets origin; dot segments are resolved here so a
+        path such as ``../../x`` cannot climb out of it (it names ``<assets>/x``)."""
+        if url.startswith(("http://", "https://")):
+            return url
+        path, sep, query = url.partition("?")
+        parts: list[str] = []
+        for part in path.replace("\\", "/").split("/"):
+            if part == "..":
+                if parts:
+                    parts.pop()
+            elif part not in ("", "."):
+                parts.append(part)
+        return f"{self._assets_url}/{'/'.join(parts)}{sep}{query}"
+
+    def _image_chunk(self, chunk: dict[str, Any], *id_keys: str) -> list[Event]:
+        """Progress of one generated image; its final, unmoderated version becomes an Image."""
+        url = chunk.get("imageUrl")
+        if not isinstance(url, str) or not url:
+            return []
+        image_id = next((v for k in id_keys if isinstance(v := chunk.get(k), str) and v), url)
+        progress = chunk.get("progress")
+        progress = int(progress) if isinstance(progress, (int, float)) else 0
+        moderated = bool(chunk.get("moderated"))
+        absolute = self._absolute(url)
+        events: list[Event] = [ImageProgress(image_id, absolute, progress, moderated)]
+        if progress >= 100 and moderated:
+            # The final lists (generatedImageUrls, cardAttachmentsJson) must not revive it.
+            self._images_done |= {image_id, absolute}
+        elif progress >= 100:
+            events += self._image(image_id, url)
+        return events
+
+    def _image(self, image_id: str, url: str) -> list[Event]:
+        """One Image per generated image: the streamed final and the final lists name the same
+        image by id or by URL (a list entry carries no id of its own)."""
+        absolute = self._absolute(url)
+        if image_id in self._images_done or absolute in self._images_done:
+            return []
+        self._images_done |= {image_id, absolute}
+        return [Image(image_id, absolute)]

@@ -1,0 +1,171 @@
+"""Transport selection and the WebSocket gateway's own behaviour, end to end.
+
+The shared behaviour (answers, errors, timeouts, signals) runs over both transports in
+test_ask_e2e; this file covers what only one of them shows, and `--transport auto`.
+"""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from grok_cli.testing import short_answer
+
+from .conftest import GROK
+
+
+def jsonl(stdout: str) -> list[dict]:
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
+def upgrades(fake):
+    return [r for r in fake.requests if r.path == "/ws/mgw/" and r.headers.get("upgrade") == "websocket"]
+
+
+def events_sent(fake):
+    return [m.message for m in fake.gateway_messages()]
+
+
+def test_gateway_turn_sends_frames_in_order_with_its_session_id(grok, fake):
+    r = grok("ask", "--transport", "ws", "--jsonl", "-m", "expert", "hi")
+    assert r.code == 0, r.stderr
+    conversation_id = jsonl(r.stdout)[0]["conversation_id"]
+    sent = [m for m in events_sent(fake) if m["event"]["type"] != "pong"]
+    assert [m["event"]["type"] for m in sent] == ["session.create", "conversation.item.create", "response.create"]
+    assert sent[0]["event"]["session"]["model"] == "expert" and "session_id" not in sent[0]
+    assert sent[1]["session_id"] == sent[2]["session_id"] == conversation_id
+    assert sent[1]["event"]["item"]["x_grok"]["input_chunks"] == [{"text": {"text": "hi"}}]
+    assert "parent_response_id" not in sent[1]["event"]
+
+
+def test_gateway_pings_are_answered_with_the_same_event_id(grok, fake):
+    assert grok("ask", "--transport", "ws", "hi").code == 0
+    pongs = [m["event"] for m in events_sent(fake) if m["event"]["type"] == "pong"]
+    assert len(pongs) == 1 and pongs[0]["event_id"].startswith("evt_srv_hb_")
+
+
+def test_upgrade_carries_cookies_user_id_and_browser_headers(grok, fake):
+    r = grok("ask", "--transport", "ws", "hi", env={"GROK_COOKIE": f"{fake.cookie}; x-userid={fake.user_id}"})
+    assert r.code == 0, r.stderr
+    (upgrade,) = upgrades(fake)
+    assert upgrade.query == {"uid": fake.user_id}
+    assert upgrade.cookies["sso"] == fake.sso and upgrade.cookies["x-userid"] == fake.user_id
+    assert upgrade.cookies["cf_clearance"] and "Chrome/" in upgrade.headers["user-agent"]
+    assert upgrade.headers["origin"] == fake.url and "x-statsig-id" not in upgrade.headers
+    # The user id was in the cookie, so the session endpoint was not needed.
+    assert not [r for r in fake.requests if r.path == "/api/auth/session"]
+
+
+def test_user_id_comes_from_the_session_endpoint_without_the_cookie(grok, fake):
+    assert "x-userid" not in fake.cookie
+    r = grok("ask", "--transport", "ws", "hi")
+    assert r.code == 0, r.stderr
+    assert [r.path for r in fake.requests if r.path == "/api/auth/session"] == ["/api/auth/session"]
+    (upgrade,) = upgrades(fake)
+    assert upgrade.query["uid"] == upgrade.cookies["x-userid"] == fake.user_id
+
+
+def test_private_and_no_search_reach_the_gateway_session(grok, fake):
+    assert grok("ask", "--transport", "ws", "--private", "--no-search", "x").code == 0
+    x_grok = events_sent(fake)[0]["event"]["session"]["x_grok"]
+    assert x_grok["is_temporary"] is True and x_grok["disable_search"] is True
+
+
+def test_raw_prints_gateway_events_as_received(grok, fake):
+    r = grok("ask", "--transport", "ws", "--raw", "hi")
+    assert r.code == 0, r.stderr
+    kinds = [json.loads(line)["event"]["type"] for line in r.stdout.splitlines()]
+    assert kinds[:2] == ["session.created", "conversation.attached"]
+    assert "response.chunk" in kinds and kinds[-1] == "response.done"
+
+
+def test_auto_falls_back_to_the_gateway_when_rest_says_update_your_client(grok, fake):
+    fake.gone = {"rest"}
+    r = grok("ask", "--transport", "auto", "hi")
+    assert (r.code, r.stdout) == (0, short_answer("hi") + "\n")
+    assert "Warning:" in r.stderr and "update your client" in r.stderr and "WebSocket gateway" in r.stderr
+    assert len(fake.chat_requests()) == 1 and len(upgrades(fake)) == 1
+
+
+def test_auto_is_quiet_when_rest_works(grok, fake):
+    r = grok("ask", "--jsonl", "hi", env={"GROK_TRANSPORT": "auto"})
+    assert r.code == 0 and r.stderr == ""
+    assert jsonl(r.stdout)[-1]["complete"] is True
+    assert len(fake.chat_requests()) == 1 and upgrades(fake) == []
+
+
+@pytest.mark.parametrize("scenario, code", [("auth_401", 3), ("antibot", 4), ("stream_error", 7)])
+def test_auto_does_not_fall_back_on_other_failures(grok, fake, scenario, code):
+    r = grok("ask", "--transport", "auto", f"scenario:{scenario} hi")
+    assert r.code == code
+    assert "Warning" not in r.stderr and upgrades(fake) == []
+
+
+def test_auto_falls_back_only_once(grok, fake):
+    fake.gone = {"rest", "ws"}
+    r = grok("ask", "--transport", "auto", "hi")
+    assert r.code == 7 and r.stderr.count("Warning:") == 1
+    assert "--transport rest" in r.stderr  # the gateway's own hint, as the last failure
+    assert len(fake.chat_requests()) == 1 and len(upgrades(fake)) == 1
+
+
+def test_gateway_switched_off_is_reported_as_such(grok, fake):
+    fake.gone = {"ws"}
+    r = grok("ask", "--transport", "ws", "hi")
+    assert r.code == 7 and "refused the connection (HTTP 404)" in r.stderr
+
+
+def test_refused_upgrade_with_5xx_is_retried(grok, fake):
+    fake.scenario = "flaky_503:2"
+    r = grok("ask", "--transport", "ws", "hi")
+    assert r.code == 0, r.stderr
+    assert len(upgrades(fake)) == 3
+
+
+def test_refused_upgrade_shows_the_reason_without_leaking_the_cookie(grok, fake):
+    fake.scenario = "blocked_user"
+    r = grok("ask", "--transport", "ws", "hi")
+    assert r.code == 4 and "blocked" in r.stderr
+    assert fake.sso not in r.stdout + r.stderr and fake.cf_clearance not in r.stderr
+
+
+def test_unknown_transport_is_a_usage_error(grok, fake):
+    r = grok("ask", "--transport", "carrier-pigeon", "hi")
+    assert r.code == 2 and "--transport" in r.stderr
+    r = grok("ask", "hi", env={"GROK_TRANSPORT": "smoke-signals"})
+    assert r.code == 2 and "GROK_TRANSPORT" in r.stderr
+    assert fake.prompts() == []
+
+
+def _essence(events: list[dict]) -> dict:
+    """What a reader of --jsonl gets, without the ids and URLs that differ between runs."""
+    of = lambda kind: [e for e in events if e["type"] == kind]  # noqa: E731
+    return {
+        "types": [e["type"] for e in events if e["type"] != "suggestions"],  # REST-only (finalMetadata)
+        "answer": "".join(e["text"] for e in of("token")),
+        "reasoning": [(e["text"], e["tag"]) for e in of("reasoning")],
+        "tools": [e["name"] for e in of("tool")],
+        "sources": [r["url"] for e in of("search_results") for r in e["results"]],
+        "images": len(of("image")),
+        "title": [e["title"] for e in of("title")],
+        "done": (of("done")[0]["text"], of("done")[0]["complete"]),
+    }
+
+
+@pytest.mark.parametrize(
+    "scenario", ["short", "thinking", "tools", "search", "images_legacy", "images_cards", "markdown", "verbatim"]
+)
+def test_both_transports_give_the_same_events(grok, fake, scenario):
+    prompt = f"scenario:{scenario} the same question"
+    rest, ws = (grok("ask", "--jsonl", "--transport", t, prompt) for t in ("rest", "ws"))
+    assert rest.code == ws.code == 0, rest.stderr + ws.stderr
+    assert _essence(jsonl(ws.stdout)) == _essence(jsonl(rest.stdout))
+
+
+def test_fake_server_command_can_retire_a_transport(grok_env, fake):
+    env = {k: v for k, v in grok_env.items() if k not in ("GROK_BASE_URL", "GROK_ASSETS_URL", "GROK_COOKIE")}
+    cmd = [sys.executable, "-m", "grok_cli.testing", "run", "--gone", "rest", "--"]
+    cmd += [GROK, "ask", "--transport", "auto", "hi"]
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=30)
+    assert (p.returncode, p.stdout) == (0, short_answer("hi") + "\n") and "Warning:" in p.stderr
