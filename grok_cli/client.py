@@ -23,7 +23,7 @@ from grok_cli.attachments import LocalFile
 from grok_cli.auth.credentials import Credentials
 from grok_cli.config import Settings
 from grok_cli.errors import GrokError, RateLimitedError, TransportGoneError
-from grok_cli.events import Conversation, Done, Event, RawFrame
+from grok_cli.events import FLUSH, Conversation, Done, Event, RawFrame
 from grok_cli.protocol import quota as quotas
 from grok_cli.protocol.answer import AnswerState
 from grok_cli.protocol.framing import LineSplitter, parse_line
@@ -112,6 +112,7 @@ class RestChatStream(ChatStream):
             for line in splitter.feed(chunk):
                 for event in self._line(line):
                     yield event
+            yield FLUSH
         for line in splitter.flush():
             for event in self._line(line):
                 yield event

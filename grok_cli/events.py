@@ -140,3 +140,20 @@ class RawFrame(Event):
 
     def to_json(self) -> None:
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class Flush(Event):
+    """The stream is about to wait for grok.com: what the sinks wrote should reach the reader now.
+
+    Writing per event and flushing here, once per received chunk, keeps the output as prompt
+    as flushing every token while costing one system call per chunk instead of per token.
+    """
+
+    type: ClassVar[str] = "flush"
+
+    def to_json(self) -> None:
+        return None
+
+
+FLUSH = Flush()

@@ -45,3 +45,36 @@ def test_shell_completion_has_no_heavy_imports():
     )
     assert "grok-4-heavy" in r.stdout, r.stderr
     assert "HEAVY=\n" in r.stderr, f"completion imported heavy modules: {r.stderr}"
+
+
+LOADED = """
+import sys
+from grok_cli.cli.main import app
+try:
+    app({args!r}, prog_name="grok")
+except SystemExit:
+    pass
+print("LOADED=" + ",".join(sorted(m for m in sys.modules if m.startswith("grok_cli.cli."))), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(
+    "args, loaded",
+    [
+        (["--help"], {"grok_cli.cli.context", "grok_cli.cli.lazy", "grok_cli.cli.main"}),
+        (["logout", "--help"], {"grok_cli.cli.context", "grok_cli.cli.lazy", "grok_cli.cli.main", "grok_cli.cli.login"}),
+    ],
+)
+def test_commands_are_built_only_when_used(args, loaded):
+    err = subprocess.run(
+        [sys.executable, "-c", LOADED.format(args=args)], capture_output=True, text=True, check=True
+    ).stderr
+    assert f"LOADED={','.join(sorted(loaded))}\n" in err, err
+
+
+def test_every_listed_command_builds_with_its_summary():
+    from grok_cli.cli.lazy import COMMANDS, build
+
+    for name, spec in COMMANDS.items():
+        command = build(name)
+        assert command.name == name and command.get_short_help_str(200) == spec.summary

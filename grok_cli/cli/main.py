@@ -1,4 +1,5 @@
-"""The Typer application: global options, and one module per command group wired in here.
+"""The Typer application: global options; the commands, one module per command group, are
+listed in cli/lazy.py and loaded when used.
 
 Only typer is imported at module level, so `grok --help`, `--version` and shell completion
 start instantly; each command imports what it needs in its body.
@@ -12,6 +13,7 @@ import typer
 
 from grok_cli import __version__
 from grok_cli.cli.context import AppState
+from grok_cli.cli.lazy import LazyGroup
 from grok_cli.io import IO
 
 HELP = """Grok from the terminal, shell pipelines and cron.
@@ -33,6 +35,7 @@ Exit codes: 0 ok, 1 internal, 2 usage, 3 auth, 4 blocked, 5 rate limited,
 
 app = typer.Typer(
     name="grok",
+    cls=LazyGroup,  # the commands of cli/lazy.py, each built when it is used
     help=HELP,
     no_args_is_help=True,
     pretty_exceptions_enable=False,  # tracebacks only with --debug, and never with locals
@@ -75,27 +78,6 @@ def main(
     ] = False,
 ) -> None:
     ctx.obj = AppState(io=IO.system(no_color=no_color), debug=debug)
-
-
-def _register() -> None:
-    """One module per command group; each adds itself here."""
-    from grok_cli.cli import ask, auth, continue_, history, images, login, models
-
-    app.command()(ask.ask)
-    app.command("continue")(continue_.continue_)
-    app.add_typer(history.app, name="history")
-    app.command()(models.models)
-    app.command()(images.images)
-    app.command()(login.login)
-    app.command()(login.logout)
-    app.add_typer(auth.auth_app, name="auth")
-
-    from grok_cli.cli.config_cmd import config_app
-
-    app.add_typer(config_app, name="config")
-
-
-_register()
 
 
 def run() -> None:

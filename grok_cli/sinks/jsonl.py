@@ -1,11 +1,12 @@
-"""``--jsonl``: one JSON object per event on stdout, flushed per line (schema: events.py)."""
+"""``--jsonl``: one JSON object per event on stdout, flushed as soon as the stream waits (schema:
+events.py)."""
 
 from __future__ import annotations
 
 import json
 
 from grok_cli.errors import ExitStatus
-from grok_cli.events import Event
+from grok_cli.events import Event, Flush
 from grok_cli.io import IO
 
 
@@ -14,11 +15,12 @@ class JsonlSink:
         self.io = io
 
     def on_event(self, event: Event) -> None:
-        obj = event.to_json()
-        if obj is None:
+        if isinstance(event, Flush):
+            self.io.stdout.flush()
             return
-        self.io.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
-        self.io.stdout.flush()
+        obj = event.to_json()
+        if obj is not None:
+            self.io.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
 
     def close(self, status: ExitStatus) -> None:
-        pass
+        self.io.stdout.flush()

@@ -7,6 +7,7 @@ import json
 from grok_cli.errors import ExitStatus
 from grok_cli.events import (
     Event,
+    Flush,
     Image,
     Reasoning,
     ReasoningStatus,
@@ -37,21 +38,29 @@ class PlainSink:
         self.show_reasoning = show_reasoning
         self.err_style = Style(io.color_stderr)
         self._last_out = ""  # last character written to stdout
+        self._unflushed = False
         self._err_line_open = False
         self._sources: list[str] = []
 
     # stdout ----------------------------------------------------------------------------------
     def _out(self, text: str) -> None:
+        """Written now, flushed at the stream's next Flush (or before anything goes to stderr)."""
         if self.io.stdout_isatty:
             text = neutralize(text)
         self._end_err_line()
         self.io.stdout.write(text)
-        self.io.stdout.flush()
+        self._unflushed = True
         if text:
             self._last_out = text[-1]
 
+    def _flush_out(self) -> None:
+        if self._unflushed:
+            self._unflushed = False
+            self.io.stdout.flush()
+
     # stderr ----------------------------------------------------------------------------------
     def _err(self, text: str, *, styled: bool = True) -> None:
+        self._flush_out()  # on a shared terminal, stderr must not overtake the answer
         text = neutralize(text)
         self.io.stderr.write(self.err_style.dim(text) if styled else text)
         self.io.stderr.flush()
@@ -71,6 +80,8 @@ class PlainSink:
     def on_event(self, event: Event) -> None:
         if isinstance(event, Token):
             self._out(event.text)
+        elif isinstance(event, Flush):
+            self._flush_out()
         elif isinstance(event, Reasoning):
             if self.show_reasoning:
                 if event.tag == "header":
@@ -91,6 +102,7 @@ class PlainSink:
     def close(self, status: ExitStatus) -> None:
         if self._last_out and self._last_out != "\n":
             self._out("\n")
+        self._flush_out()
         self._end_err_line()
         if self._sources and self.io.stderr_isatty and status == ExitStatus.OK:
             self._err("Sources:\n")

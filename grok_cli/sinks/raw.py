@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from grok_cli.errors import ExitStatus
-from grok_cli.events import Event, RawFrame
+from grok_cli.events import Event, Flush, RawFrame
 from grok_cli.io import IO
 
 
@@ -14,7 +14,8 @@ class RawSink:
     def on_event(self, event: Event) -> None:
         if isinstance(event, RawFrame):
             self.io.stdout.write(event.text + "\n")
+        elif isinstance(event, Flush):
             self.io.stdout.flush()
 
     def close(self, status: ExitStatus) -> None:
-        pass
+        self.io.stdout.flush()

@@ -21,7 +21,7 @@ from curl_cffi.requests.exceptions import RequestException
 from curl_cffi.requests.websockets import WebSocketClosed, WebSocketTimeout
 
 from grok_cli.errors import AuthError, BlockedError, GrokError, NetworkError, RateLimitedError, TransportGoneError
-from grok_cli.events import Event, RawFrame
+from grok_cli.events import FLUSH, Event, RawFrame
 from grok_cli.protocol import gateway as gw
 from grok_cli.protocol.errors import classify_http
 from grok_cli.protocol.payload import ChatRequest
@@ -181,6 +181,7 @@ class GrokGateway:
             silent_until = loop.time() + idle
             for out in norm.feed(event):
                 yield out
+            yield FLUSH
             if not sent and norm.ready:
                 session_id = norm.session_id or ""
                 await _send(ws, gw.item_create(req, session_id, gw.new_event_id("msg")))

@@ -1,0 +1,65 @@
+"""Commands loaded on first use.
+
+Typer turns every command's signature into Click parameters when the program starts; for a
+dozen commands that was a third of `grok --help`'s start-up. The root group lists the commands
+from this table and builds a command (importing its module) only when it runs, or when help
+or shell completion asks about that one command.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+
+@dataclass(frozen=True, slots=True)
+class LazyCommand:
+    module: str
+    attribute: str  # a command function, or a Typer app for a group of subcommands
+    summary: str  # the line `grok --help` shows
+
+
+COMMANDS: dict[str, LazyCommand] = {
+    "ask": LazyCommand("grok_cli.cli.ask", "ask", "Ask Grok: the answer streams to stdout, reasoning to stderr."),
+    "continue": LazyCommand("grok_cli.cli.continue_", "continue_", "Follow up in an existing conversation."),
+    "models": LazyCommand("grok_cli.cli.models", "models", "List the models, their aliases, tiers and quota."),
+    "images": LazyCommand("grok_cli.cli.images", "images", "Generate images and save them; paths on stdout."),
+    "login": LazyCommand("grok_cli.cli.login", "login", "Sign in: keep grok.com session cookies."),
+    "logout": LazyCommand("grok_cli.cli.login", "logout", "Forget the stored credentials."),
+    "history": LazyCommand("grok_cli.cli.history", "app", "The local history of conversations."),
+    "auth": LazyCommand("grok_cli.cli.auth", "auth_app", "Inspect the stored grok.com login."),
+    "config": LazyCommand("grok_cli.cli.config_cmd", "config_app", "Show and change the settings in config.toml."),
+}
+
+
+def build(name: str) -> Any:  # a TyperCommand or TyperGroup
+    spec = COMMANDS[name]
+    target = getattr(importlib.import_module(spec.module), spec.attribute)
+    # A holder app gives the command the root's settings (plain help, no pretty tracebacks).
+    holder = typer.Typer(rich_markup_mode=None, pretty_exceptions_enable=False)
+    holder.callback()(lambda: None)
+    if isinstance(target, typer.Typer):
+        holder.add_typer(target, name=name, short_help=spec.summary)
+    else:
+        holder.command(name=name, short_help=spec.summary)(target)
+    return typer.main.get_command(holder).commands[name]
+
+
+class LazyGroup(TyperGroup):
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *(name for name in COMMANDS if name not in self.commands)]
+
+    def get_command(self, ctx: Any, name: str) -> Any:
+        if name in COMMANDS and name not in self.commands:
+            self.add_command(build(name), name)
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """The command list from the table: listing the commands must not build them all."""
+        rows = [(name, spec.summary) for name, spec in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
