@@ -29,6 +29,10 @@ from grok_cli.protocol.errors import classify_stream_error
 from grok_cli.protocol.upload import Attachment
 
 _PLACEHOLDER_TITLE = "New conversation"
+_RARE_KEYS = frozenset(
+    {"webSearchResults", "xSearchResults", "finalMetadata", "streamingImageGenerationResponse", "cardAttachment",
+     "modelResponse"}
+)  # fmt: skip
 _REASONING_TAGS = {"header", "summary"}
 _TOOL_CARD_END = "</xai:tool_usage_card>"
 _TOOL_NAME = re.compile(r"<xai:tool_name>\s*(.*?)\s*</xai:tool_name>", re.S)
@@ -105,25 +109,26 @@ class Normalizer(AnswerState):
         if not isinstance(result, dict):
             return []
         events: list[Event] = []
-        conversation = result.get("conversation")
-        if isinstance(conversation, dict):
-            events += self._on_conversation(conversation)
-        title = result.get("title")
-        if isinstance(title, dict) and _str(title.get("newTitle")):
-            self.title = title["newTitle"]
-            events.append(Title(self.title))
-        payload = result.get("response") if isinstance(result.get("response"), dict) else result
-        events += self._on_payload(payload)
-        return events
+        if "conversation" in result or "title" in result:
+            events += self._on_envelope(result)
+        payload = result.get("response")
+        return events + self._on_payload(payload if isinstance(payload, dict) else result)
 
     # -- frames -------------------------------------------------------------------------------
-    def _on_conversation(self, conv: dict[str, Any]) -> list[Event]:
-        conv_id = _str(conv.get("conversationId"))
-        if not conv_id:
-            return []
-        self.conversation_id = conv_id
-        title = _str(conv.get("title"))
-        return [Conversation(conv_id, None if title in ("", _PLACEHOLDER_TITLE) else title, self.model)]
+    def _on_envelope(self, result: dict[str, Any]) -> list[Event]:
+        """The conversation line that opens a new conversation, and the title line that ends it."""
+        events: list[Event] = []
+        conv = _dict(result.get("conversation"))
+        if _str(conv.get("conversationId")):
+            self.conversation_id = conv["conversationId"]
+            title = _str(conv.get("title"))
+            shown = None if title in ("", _PLACEHOLDER_TITLE) else title
+            events.append(Conversation(self.conversation_id, shown, self.model))
+        new_title = _str(_dict(result.get("title")).get("newTitle"))
+        if new_title:
+            self.title = new_title
+            events.append(Title(new_title))
+        return events
 
     def _on_payload(self, p: dict[str, Any]) -> list[Event]:
         if p.get("error"):
@@ -141,6 +146,8 @@ class Normalizer(AnswerState):
         token = p.get("token")
         if isinstance(token, str) and token:
             events += self._on_token(token, p)
+        if p.keys().isdisjoint(_RARE_KEYS):  # most frames are a token and nothing else
+            return events
         for key in ("webSearchResults", "xSearchResults"):
             if isinstance(p.get(key), dict):
                 events += self._on_search(key, p[key])
