@@ -44,10 +44,27 @@ class ChatStream:
     """One answer from one transport; subclasses say how its events arrive."""
 
     transport = ""
+    normalizer_class: type[AnswerState] = AnswerState
 
-    def __init__(self, request: ChatRequest, normalizer: AnswerState) -> None:
+    def __init__(
+        self,
+        connection,  # GrokHTTP or GrokGateway; untyped so importing this never imports curl_cffi
+        request: ChatRequest,
+        *,
+        raw: bool,
+        clock: Callable[[], float],
+        assets_url: str,
+    ) -> None:
+        self._connection = connection
         self.request = request
-        self.normalizer = normalizer
+        self._raw = raw
+        self.normalizer = self.normalizer_class(
+            model=request.mode,
+            assets_url=assets_url,
+            clock=clock,
+            conversation_id=request.conversation_id,
+            attachments=request.attachments,
+        )
 
     @property
     def started(self) -> bool:
@@ -79,26 +96,7 @@ class RestChatStream(ChatStream):
     """NDJSON over POST /rest/app-chat/conversations/... (protocol sections 4 and 5)."""
 
     transport = "rest"
-
-    def __init__(
-        self,
-        http,  # GrokHTTP; untyped here so importing this module never imports curl_cffi
-        request: ChatRequest,
-        *,
-        raw: bool,
-        clock: Callable[[], float],
-        assets_url: str,
-    ) -> None:
-        self._norm = Normalizer(
-            model=request.mode,
-            assets_url=assets_url,
-            clock=clock,
-            conversation_id=request.conversation_id,
-            attachments=request.attachments,
-        )
-        super().__init__(request, self._norm)
-        self._http = http
-        self._raw = raw
+    normalizer_class = Normalizer
 
     async def _receive(self) -> AsyncIterator[Event]:
         req = self.request
@@ -106,9 +104,9 @@ class RestChatStream(ChatStream):
         if req.is_follow_up:
             # A follow-up stream has no conversation line; say which conversation this is.
             yield Conversation(req.conversation_id or "", None, req.mode)
-            referer = f"{self._http.base_url}/c/{req.conversation_id}?rid={req.parent_response_id}"
+            referer = f"{self._connection.base_url}/c/{req.conversation_id}?rid={req.parent_response_id}"
         splitter = LineSplitter()
-        async for chunk in self._http.stream(req.path, chat_body(req), referer=referer):
+        async for chunk in self._connection.stream(req.path, chat_body(req), referer=referer):
             for line in splitter.feed(chunk):
                 for event in self._line(line):
                     yield event
@@ -123,7 +121,7 @@ class RestChatStream(ChatStream):
             events.append(RawFrame(line.decode("utf-8", errors="replace")))
         frames, _skipped = parse_line(line)
         for frame in frames:
-            events += self._norm.feed(frame)
+            events += self.normalizer.feed(frame)
         return events
 
 
@@ -131,29 +129,10 @@ class GatewayChatStream(ChatStream):
     """JSON events over the WebSocket gateway /ws/mgw/ (protocol section 9)."""
 
     transport = "ws"
-
-    def __init__(
-        self,
-        gateway,  # transport.ws.GrokGateway; untyped for the same reason as RestChatStream.http
-        request: ChatRequest,
-        *,
-        raw: bool,
-        clock: Callable[[], float],
-        assets_url: str,
-    ) -> None:
-        self._norm = GatewayNormalizer(
-            model=request.mode,
-            assets_url=assets_url,
-            clock=clock,
-            conversation_id=request.conversation_id,
-            attachments=request.attachments,
-        )
-        super().__init__(request, self._norm)
-        self._gateway = gateway
-        self._raw = raw
+    normalizer_class = GatewayNormalizer
 
     def _receive(self) -> AsyncIterator[Event]:
-        return self._gateway.turn(self.request, self._norm, raw=self._raw)
+        return self._connection.turn(self.request, self.normalizer, raw=self._raw)
 
 
 class FallbackChatStream:

@@ -5,7 +5,6 @@ Every case runs over both transports (REST and the WebSocket gateway) unless mar
 """
 
 import json
-import os
 import signal
 import subprocess
 import time

@@ -10,7 +10,6 @@ from grok_cli.client import ChatStream, Client, FallbackChatStream
 from grok_cli.config import load_settings
 from grok_cli.errors import AuthError, TransportGoneError, UpstreamError, UsageError
 from grok_cli.events import Conversation, Done, Token
-from grok_cli.protocol.answer import AnswerState
 from grok_cli.protocol.payload import ChatRequest
 from grok_cli.testing import short_answer
 
@@ -93,7 +92,7 @@ def test_client_sends_heartbeats_while_waiting(fake, home, monkeypatch):
 # -- the fallback's rules, without I/O --------------------------------------------------------------
 class Scripted(ChatStream):
     def __init__(self, transport, request, events, error=None):
-        super().__init__(request, AnswerState(model="fast", assets_url="https://a", clock=lambda: 0.0))
+        super().__init__(None, request, raw=False, clock=lambda: 0.0, assets_url="https://a")
         self.transport = transport
         self._events, self._error = events, error
 

@@ -47,6 +47,10 @@ class AnswerState:
         self._images_done: set[str] = set()
 
     # -- public -------------------------------------------------------------------------------
+    def feed(self, message: dict[str, Any]) -> list[Event]:
+        """The events one received frame (REST) or gateway event (WebSocket) gives."""
+        raise NotImplementedError
+
     @property
     def text(self) -> str:
         return "".join(self._text)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from grok_cli.errors import UsageError
@@ -22,7 +22,6 @@ from grok_cli.events import Conversation, Event, SearchResult, SearchResults, Ti
 from grok_cli.protocol.answer import AnswerState
 from grok_cli.protocol.errors import classify_stream_error
 from grok_cli.protocol.payload import ChatRequest
-from grok_cli.protocol.upload import Attachment
 
 GATEWAY_PATH = "/ws/mgw/"
 RESPONSE_CHANNEL = "CHANNEL_ASSISTANT_RESPONSE"
@@ -133,21 +132,9 @@ def parse_message(text: str | bytes) -> Json | None:
 class GatewayNormalizer(AnswerState):
     """Gateway events -> the same events as the REST stream gives."""
 
-    def __init__(
-        self,
-        *,
-        model: str,
-        assets_url: str,
-        clock: Callable[[], float],
-        conversation_id: str | None = None,
-        attachments: Sequence[Attachment] = (),
-    ) -> None:
-        super().__init__(
-            model=model, assets_url=assets_url, clock=clock, conversation_id=conversation_id, attachments=attachments
-        )
-        self.session_id: str | None = None
-        self.attached = False
-        self.ended = False  # session.ended: nothing more will come
+    session_id: str | None = None
+    attached = False
+    ended = False  # session.ended: nothing more will come
 
     @property
     def ready(self) -> bool:

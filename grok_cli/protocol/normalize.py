@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +25,6 @@ from grok_cli.events import (
 )
 from grok_cli.protocol.answer import AnswerState
 from grok_cli.protocol.errors import classify_stream_error
-from grok_cli.protocol.upload import Attachment
 
 _PLACEHOLDER_TITLE = "New conversation"
 _RARE_KEYS = frozenset(
@@ -86,19 +84,7 @@ def parse_tool_card(xml: str, card: dict[str, Any] | None = None) -> ToolCall:
 class Normalizer(AnswerState):
     """REST NDJSON frames -> events."""
 
-    def __init__(
-        self,
-        *,
-        model: str,
-        assets_url: str,
-        clock: Callable[[], float],
-        conversation_id: str | None = None,
-        attachments: Sequence[Attachment] = (),
-    ) -> None:
-        super().__init__(
-            model=model, assets_url=assets_url, clock=clock, conversation_id=conversation_id, attachments=attachments
-        )
-        self._tool_xml = ""
+    _tool_xml = ""  # a tool card's XML until its closing tag arrives (it may span tokens)
 
     def feed(self, frame: dict[str, Any]) -> list[Event]:
         if not isinstance(frame, dict):
