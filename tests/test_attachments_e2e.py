@@ -3,6 +3,8 @@
 import json
 import subprocess
 
+import pytest
+
 from grok_cli.protocol.upload import LONG_PROMPT_LIMIT, LONG_PROMPT_MESSAGE, UPLOAD_V1_PATH, UPLOAD_V2_PATH
 from grok_cli.testing.images import png_bytes
 from grok_cli.testing.server import _parse_multipart
@@ -194,3 +196,13 @@ def test_stream_error_with_several_attachments_lists_them(grok, fake, tmp_path):
     r = grok("ask", "-f", str(a), "-f", str(b), "scenario:stream_errors_field:moderated x")
     assert r.code == 7 and f"one of {a}, {b}: the file was rejected by moderation" in r.stderr
 
+
+
+@pytest.mark.parametrize("transport", ["rest", "ws"])
+def test_a_long_prompt_is_sent_only_as_the_attached_file_over_either_transport(grok, fake, transport):
+    prompt = "b" * (LONG_PROMPT_LIMIT + 1)
+    r = grok("ask", "--transport", transport, prompt)
+    assert r.code == 0, r.stderr
+    assert fake.prompts() == [LONG_PROMPT_MESSAGE]
+    (up,) = uploads(fake)
+    assert uploaded_file(up)[2].decode() == prompt

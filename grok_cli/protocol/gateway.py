@@ -85,7 +85,7 @@ def new_event_id(kind: str) -> str:
 def item_create(req: ChatRequest, session_id: str, event_id: str) -> str:
     """The user's message; file mentions first, as the web app sends them."""
     chunks: list[Json] = [{"mention": {"target": {"file_mention": {"file_id": f}}}} for f in req.file_ids]
-    chunks.append({"text": {"text": req.prompt}})
+    chunks.append({"text": {"text": req.message}})
     item: Json = {
         "type": "message",
         "role": "user",
