@@ -26,6 +26,8 @@ CLOUDFLARE = "<!DOCTYPE html><html><head><title>Just a moment...</title><script>
         (429, '{"error":{"code":8,"message":"Too many requests","details":[]}}', {"Retry-After": "120"}, RateLimitedError, 5),
         (400, '{"error":{"code":3,"message":"Invalid request. Please update your client."}}', {}, TransportGoneError, 7),
         (404, '{"error":{"code":5,"message":"Conversation not found"}}', {}, UsageError, 2),
+        (404, "<html>Not Found</html>", {}, TransportGoneError, 7),
+        (410, "", {}, TransportGoneError, 7),
         (503, "", {}, NetworkError, 6),
     ],
 )

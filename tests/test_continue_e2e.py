@@ -266,3 +266,11 @@ def test_a_follow_up_can_attach_files_and_save_images(grok, fake, tmp_path):
     assert len(follow_up.body["fileAttachments"]) == 1
     saved = sorted(out.iterdir())
     assert saved and all(p.read_bytes()[:3] == b"\xff\xd8\xff" for p in saved)
+
+
+def test_a_follow_up_refused_before_answering_ends_with_an_error_but_no_done(grok, fake):
+    assert grok("ask", "first").code == 0
+    r = grok("continue", "last", "--jsonl", "scenario:auth_401 again")
+    assert r.code == 3
+    types = [json.loads(line)["type"] for line in r.stdout.splitlines()]
+    assert types == ["conversation", "error"]

@@ -88,6 +88,15 @@ def test_auto_falls_back_to_the_gateway_when_rest_says_update_your_client(grok, 
     assert len(fake.chat_requests()) == 1 and len(upgrades(fake)) == 1
 
 
+def test_auto_falls_back_to_the_gateway_when_the_rest_route_is_gone(grok, fake):
+    fake.gone = {"rest-404"}
+    r = grok("ask", "--transport", "auto", "hi")
+    assert (r.code, r.stdout) == (0, short_answer("hi") + "\n")
+    assert "HTTP 404" in r.stderr and "WebSocket gateway" in r.stderr
+    rest_only = grok("ask", "hi")
+    assert rest_only.code == 7 and "no longer answers" in rest_only.stderr
+
+
 def test_auto_is_quiet_when_rest_works(grok, fake):
     r = grok("ask", "--jsonl", "hi", env={"GROK_TRANSPORT": "auto"})
     assert r.code == 0 and r.stderr == ""

@@ -28,6 +28,7 @@ class AnswerState:
         attachments: Sequence[Attachment] = (),
     ) -> None:
         self.model = model
+        self._requested_conversation = conversation_id
         self._attachments = tuple(attachments)  # to name the file grok.com rejects
         self.conversation_id = conversation_id
         self.user_response_id: str | None = None
@@ -57,7 +58,9 @@ class AnswerState:
 
     @property
     def started(self) -> bool:
-        return bool(self.conversation_id or self._text or self.saw_reasoning or self.response_id)
+        """grok.com sent something of this answer (a follow-up's known conversation id is not that)."""
+        announced = self.conversation_id is not None and self.conversation_id != self._requested_conversation
+        return bool(announced or self._text or self.saw_reasoning or self.response_id or self.user_response_id)
 
     def finish(self) -> list[Event]:
         """Events still held back when the stream ends (a half-received markup element, timing)."""

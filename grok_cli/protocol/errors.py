@@ -137,8 +137,13 @@ def classify_http(status: int, body: str, headers: Mapping[str, str] | None = No
             f"grok.com refused the request (HTTP 403{': ' + message if message else ''}).",
             CLOUDFLARE_HINT,
         )
-    if status == 404:
+    if status == 404 and code == 5:  # NOT_FOUND in grok.com's own error object
         return UsageError(f"grok.com does not know that conversation ({message or 'not found'}).")
+    if status in (404, 405, 410):  # the path itself is gone: grok.com moved this API
+        return TransportGoneError(
+            f"grok.com no longer answers this request (HTTP {status}).",
+            "grok.com changed its protocol; update grok-cli (or try --transport ws).",
+        )
     if status >= 500:
         return NetworkError(
             f"grok.com is having trouble (HTTP {status}) and did not recover after retries.",

@@ -52,7 +52,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--gone",
         action="append",
-        choices=("rest", "ws"),
+        choices=("rest", "rest-404", "ws"),
         default=[],
         help="switch a chat transport off, as grok.com does when it retires one (repeatable)",
     )

@@ -184,14 +184,15 @@ class FakeGrok:
     @property
     def gone(self) -> frozenset[str]:
         """Transports switched off: "rest" answers chat POSTs "Please update your client",
-        "ws" refuses the gateway upgrade with 404."""
+        "rest-404" answers them a bare 404 (a removed route), "ws" refuses the gateway upgrade
+        with 404."""
         return frozenset(self._server.gone)
 
     @gone.setter
     def gone(self, value: set[str] | frozenset[str]) -> None:
-        unknown = set(value) - {"rest", "ws"}
+        unknown = set(value) - {"rest", "rest-404", "ws"}
         if unknown:
-            raise ValueError(f"unknown transports {sorted(unknown)}; known: rest, ws")
+            raise ValueError(f"unknown transports {sorted(unknown)}; known: rest, rest-404, ws")
         self._server.gone = set(value)
 
     @property

@@ -451,6 +451,8 @@ class Server:
             return _error(400, 3, "Invalid request body")
         if "modelName" in body or "rest" in self.gone:
             return _error(400, 3, "Invalid request. Please update your client.")
+        if "rest-404" in self.gone:
+            return web.Response(status=404, text="404 page not found", content_type="text/plain")
         message = body.get("message", "")
         attachments = body.get("fileAttachments") or []
         if not isinstance(message, str) or not isinstance(attachments, list):

@@ -48,7 +48,7 @@ def upgrade_status(error: CurlError) -> int | None:
 def refusal_error(status: int, body: str, headers: dict[str, str]) -> GrokError:
     """What a refused upgrade means; 404/426-like answers mean the gateway is gone."""
     error = classify_http(status, body, headers)
-    if isinstance(error, (AuthError, BlockedError, RateLimitedError, TransportGoneError)):
+    if isinstance(error, (AuthError, BlockedError, RateLimitedError)):
         return error
     if status in _GONE_STATUSES:
         return TransportGoneError(
