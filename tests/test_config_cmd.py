@@ -87,3 +87,15 @@ def test_toml_values_are_written_as_toml():
     assert [toml_value(v) for v in (True, 60.0, 2.5, 'a "b"\\')] == ["true", "60", "2.5", '"a \\"b\\"\\\\"']
     assert with_line("a = 1", "b", "2") == "a = 1\nb = 2\n"
     assert with_line("b = 1\nb = 3\n", "b", "2") == "b = 2\n"
+
+
+def test_a_proxy_password_is_never_shown(grok, home):
+    env = {"HTTPS_PROXY": "http://alice:s3cr3t@proxy.example:3128"}
+    outputs = [grok("config", "show", env=env), grok("config", "show", "--json", env=env)]
+    outputs.append(grok("config", "get", "proxy", env=env))
+    outputs.append(grok("config", "set", "proxy", "http://bob:hunter2@proxy.example:8080"))
+    for r in outputs:
+        assert r.code == 0, r.stderr
+        assert "s3cr3t" not in r.stdout + r.stderr and "hunter2" not in r.stdout + r.stderr
+    assert "alice:***@proxy.example" in outputs[0].stdout
+    assert "hunter2" in (home / "config.toml").read_text()  # the file itself keeps it (mode 0600)

@@ -110,6 +110,16 @@ def test_ask_accepts_a_mode_only_the_last_discovery_returned(grok, fake):
     assert fake.chat_requests()[-1].body["modeId"] == "grok-5-preview"
 
 
+def test_images_and_config_accept_the_modes_ask_accepts(grok, fake, home, tmp_path):
+    fake.modes = [*MODES, NEW_MODE]
+    assert grok("models", "--refresh").code == 0
+    r = grok("images", "-m", "grok-5-preview", "-o", str(tmp_path), "scenario:images_legacy a fox")
+    assert r.code == 0, r.stderr
+    assert fake.chat_requests()[-1].body["modeId"] == "grok-5-preview"
+    assert grok("config", "set", "model", "grok-5-preview").code == 0
+    assert 'model = "grok-5-preview"' in (home / "config.toml").read_text()
+
+
 def test_a_mode_grok_com_no_longer_knows_fails_like_grok_com_fails_it(grok, fake):
     fake.modes = [*MODES, NEW_MODE]
     grok("models", "--refresh")

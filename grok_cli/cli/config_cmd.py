@@ -52,9 +52,11 @@ KeyArg = Annotated[
 ]
 
 
-def _shown(value: Any) -> str:
+def _shown(name: str, value: Any) -> str:
+    from grok_cli.config import redacted
     from grok_cli.config_edit import toml_value
 
+    value = redacted(name, value)
     if value is None:
         return "(not set)"
     return toml_value(value).strip('"') if isinstance(value, str) else toml_value(value)
@@ -84,13 +86,13 @@ def show(
     The source is `flag`, `env VARIABLE`, `file` or `default`.
     """
     from grok_cli.cli.runner import run_command
-    from grok_cli.config import KEYS, load_settings
+    from grok_cli.config import KEYS, load_settings, redacted
 
     st = state(ctx)
 
     def body() -> None:
         settings = load_settings({}, st.io.environ)
-        values = {k.name: (getattr(settings, k.name), settings.sources[k.name]) for k in KEYS}
+        values = {k.name: (redacted(k.name, getattr(settings, k.name)), settings.sources[k.name]) for k in KEYS}
         if json_output:
             import json
 
@@ -98,7 +100,7 @@ def show(
             st.io.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
             return
         width = max(map(len, values))
-        shown = {name: _shown(value) for name, (value, _) in values.items()}
+        shown = {name: _shown(name, value) for name, (value, _) in values.items()}
         value_width = max(map(len, shown.values()))
         for name, (_, source) in values.items():
             st.io.stdout.write(f"{name:<{width}}  {shown[name]:<{value_width}}  {source}\n")
@@ -122,7 +124,7 @@ def get(ctx: typer.Context, key: KeyArg) -> None:
         name = lookup(key).name
         value = getattr(load_settings({}, st.io.environ), name)
         if value is not None:
-            st.io.stdout.write(_shown(value) + "\n")
+            st.io.stdout.write(_shown(name, value) + "\n")
 
     run_command(st.io, st.debug, body)
 
@@ -146,9 +148,13 @@ def set_(
         setting = lookup(key)
         parsed = parse_value(setting, value)
         if setting.name == "model":
+            from grok_cli.config import load_settings
+            from grok_cli.mode_cache import load
             from grok_cli.protocol import models
 
-            models.resolve(parsed)
+            # Any name `grok ask -m` takes: the catalog's, and the ids the last discovery found.
+            discovery = load(load_settings({}, st.io.environ))
+            models.resolve(parsed, discovery.ids if discovery else ())
         _update(st.io, setting, parsed)
 
     run_command(st.io, st.debug, body)
@@ -175,7 +181,7 @@ def _update(io: IO, setting: Key, value: Any) -> None:
 
     path = Dirs.from_env(io.environ).config_file
     update_config(path, setting.name, value)
-    done = f"Set {setting.name} = {_shown(value)}" if value is not None else f"Removed {setting.name}"
+    done = f"Set {setting.name} = {_shown(setting.name, value)}" if value is not None else f"Removed {setting.name}"
     io.stderr.write(f"{done} in {path}.\n")
     if setting.env and io.environ.get(setting.env):
         io.stderr.write(f"Note: {setting.env} is set in the environment and takes precedence.\n")

@@ -79,7 +79,7 @@ def run_images(io: IO, opts: ChatOptions, *, count: int, output: Path | None, fo
     from grok_cli.cli.runner import run_async
     from grok_cli.config import load_settings
     from grok_cli.images import ImageSaver, report_to_stderr
-    from grok_cli.protocol import models
+    from grok_cli.mode_cache import choose_mode
     from grok_cli.protocol.payload import ChatRequest
     from grok_cli.sinks.base import Sink
 
@@ -92,7 +92,7 @@ def run_images(io: IO, opts: ChatOptions, *, count: int, output: Path | None, fo
         },
         io.environ,
     )
-    mode = models.resolve(settings.model or models.DEFAULT_MODE)
+    mode = choose_mode(settings)
     prompt = compose_prompt(io, opts.words, opts.prompt_file)
     request = ChatRequest(
         prompt=prompt, mode=mode, temporary=opts.private, image_count=count, force_image_generation=True
