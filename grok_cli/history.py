@@ -190,6 +190,10 @@ class History:
     def close(self) -> None:
         self.db.close()
 
+    def set_busy_timeout(self, seconds: float) -> None:
+        """How long a write waits for another process's write lock before SQLITE_BUSY."""
+        self.db.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         self.db.execute("BEGIN IMMEDIATE")
@@ -453,10 +457,13 @@ def open_history(path: Path, *, create: bool = True) -> History | None:
     with history_errors(path):
         # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE) so lock waits happen up front.
         db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
             db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable across crashes of grok
         db.execute("PRAGMA foreign_keys = ON")
-        migrate(db)
+        try:
+            migrate(db)
+        except BaseException:
+            db.close()
+            raise
     return History(db, path)

@@ -108,8 +108,8 @@ def migrate(db: sqlite3.Connection) -> list[str]:
         try:
             if db.execute("SELECT 1 FROM _grok_migrations WHERE name = ?", (fn.__name__,)).fetchone() is None:
                 fn(db)
-                applied = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-                db.execute("INSERT INTO _grok_migrations (name, applied) VALUES (?, ?)", (fn.__name__, applied))
+                applied_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+                db.execute("INSERT INTO _grok_migrations (name, applied) VALUES (?, ?)", (fn.__name__, applied_at))
                 done.append(fn.__name__)
             db.execute("COMMIT")
         except BaseException:

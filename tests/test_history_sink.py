@@ -150,3 +150,23 @@ def test_tee_closes_the_history_even_when_stdout_is_gone(path):
     with pytest.raises(BrokenPipeError):
         tee.close(ExitStatus.INTERRUPTED)
     assert only_turn(path)[1].answer == "delivered"
+
+
+def test_another_writer_holding_the_lock_does_not_stall_the_stream(path):
+    import sqlite3
+
+    open_history(path).close()
+    clock = Clock()
+    sink = make_sink(path, clock=clock)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another grok in the middle of a write
+    sink.on_event(Conversation(CONV, None, "fast"))
+    sink.on_event(Token("Hello"))
+    clock.now += FLUSH_INTERVAL
+    sink.on_event(Token(" world"))  # a periodic flush: gives way again
+    assert sink.turn_id is None and sink.history is not None  # postponed, not abandoned
+    other.execute("COMMIT")
+    other.close()
+    sink.close(ExitStatus.OK)
+    _, turn = only_turn(path)
+    assert (turn.status, turn.answer) == ("complete", "Hello world")

@@ -14,6 +14,7 @@ from pathlib import Path
 from grok_cli.errors import ExitStatus
 from grok_cli.events import Conversation, Done, Error, Event, Image, Reasoning, SearchResults, Title, Token, UserTurn
 from grok_cli.history import (
+    BUSY_TIMEOUT_S,
     Continuation,
     History,
     HistoryError,
@@ -28,6 +29,9 @@ from grok_cli.protocol.payload import ChatRequest
 from grok_cli.sinks.style import Style
 
 FLUSH_INTERVAL = 1.0
+# While the answer streams, a write that meets another process's lock gives up quickly and is
+# retried at the next flush: the stream (and Ctrl-C) must not wait behind another grok.
+STREAMING_BUSY_S = 0.05
 # Stopped by the user or cut off on the way: the answer is partial, not wrong.
 _INCOMPLETE = frozenset({ExitStatus.INTERRUPTED, ExitStatus.TERMINATED, ExitStatus.NETWORK})
 
@@ -103,6 +107,7 @@ class HistorySink:
         self._images: dict[str, dict[str, str | None]] = {}
         self._title_changed = False
         self._last_flush = self.started
+        self._unstarted: Conversation | None = None  # the turn to create, once the lock is free
 
     def _elapsed_ms(self) -> int:
         return int((self.clock() - self.started) * 1000)
@@ -111,7 +116,8 @@ class HistorySink:
         upd = self.update
         if isinstance(event, Conversation):
             if self.turn_id is None and event.conversation_id:
-                self._safely(lambda h: self._start(h, event))
+                self._unstarted = event
+                self._start(patient=False)
             return
         if isinstance(event, Token):
             if upd.first_token_ms is None:
@@ -147,23 +153,32 @@ class HistorySink:
             upd.error_code = status.name.lower()
         upd.finished = now_iso()
         upd.duration_ms = self._elapsed_ms()
-        self._flush()
+        self._flush(patient=True)
         if self.history is not None:
             self.history.close()
             self.history = None
 
     # -- writing ------------------------------------------------------------------------------
-    def _start(self, history: History, event: Conversation) -> None:
-        self.turn_id = history.start_turn(
-            conversation_id=event.conversation_id,
-            model=event.model,
-            title=event.title or self.title,
-            private=self.private,
-            prompt=self.prompt,
-            parent_response_id=self.parent_response_id,
-        )
+    def _start(self, *, patient: bool) -> None:
+        event = self._unstarted
+        if event is None:
+            return
 
-    def _flush(self) -> None:
+        def start(history: History) -> None:
+            self.turn_id = history.start_turn(
+                conversation_id=event.conversation_id,
+                model=event.model,
+                title=event.title or self.title,
+                private=self.private,
+                prompt=self.prompt,
+                parent_response_id=self.parent_response_id,
+            )
+
+        if self._safely(start, patient=patient):
+            self._unstarted = None
+
+    def _flush(self, *, patient: bool = False) -> None:
+        self._start(patient=patient)
         if self.turn_id is None:
             return
         self._last_flush = self.clock()
@@ -173,17 +188,29 @@ class HistorySink:
         upd.images = list(self._images.values())
         title = self.title if self._title_changed else None
         turn_id = self.turn_id
-        self._safely(lambda h: h.update_turn(turn_id, upd, title=title))
+        self._safely(lambda h: h.update_turn(turn_id, upd, title=title), patient=patient)
 
-    def _safely(self, write: Callable[[History], None]) -> None:
+    def _safely(self, write: Callable[[History], None], *, patient: bool) -> bool:
+        """Run ``write``; False when it could not be done (now, or at all)."""
         import sqlite3
 
         if self.history is None:
-            return
+            return False
         try:
+            self.history.set_busy_timeout(BUSY_TIMEOUT_S if patient else STREAMING_BUSY_S)
             write(self.history)
+            return True
+        except sqlite3.OperationalError as e:
+            if not patient and getattr(e, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY:
+                return False  # another grok is writing: the next flush catches up
+            self._give_up(e)
         except sqlite3.Error as e:
-            # The answer matters more than its record: warn once, then stop recording.
-            _warn(self.io, f"this answer is not saved in the history ({self.history.path}: {e}).")
-            self.history.close()
-            self.history = None
+            self._give_up(e)
+        return False
+
+    def _give_up(self, error: Exception) -> None:
+        # The answer matters more than its record: warn once, then stop recording.
+        assert self.history is not None
+        _warn(self.io, f"this answer is not saved in the history ({self.history.path}: {error}).")
+        self.history.close()
+        self.history = None
