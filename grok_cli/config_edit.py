@@ -63,7 +63,7 @@ def with_line(text: str, name: str, value: str | None) -> str:
 
 def update_config(path: Path, name: str, value: Any | None) -> None:
     """Set (or with None remove) one key of the config file at ``path``, atomically."""
-    from grok_cli.auth.store import write_private_file
+    from grok_cli.files import write_private_file
 
     try:
         text = path.read_text(encoding="utf-8")

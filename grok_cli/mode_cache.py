@@ -46,7 +46,7 @@ def load(settings: Settings) -> Discovery | None:
 
 
 def save(settings: Settings, modes: list[models.Offered], now: float | None = None) -> Discovery:
-    from grok_cli.auth.store import write_private_file
+    from grok_cli.files import write_private_file
 
     discovery = Discovery(tuple(modes), time.time() if now is None else now)
     payload = {

@@ -7,13 +7,12 @@ them may block a run without a terminal. keyring is imported only when it is nee
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from grok_cli.auth.credentials import Credentials
 from grok_cli.errors import AuthError
+from grok_cli.files import write_private_file
 
 SERVICE = "grok-cli"
 ACCOUNT = "grok.com"
@@ -79,22 +78,6 @@ def load(credentials_file: Path, *, interactive: bool) -> Stored | None:
     return Stored(creds, "keyring", f"keyring service {SERVICE!r}")
 
 
-def write_private_file(path: Path, text: str) -> None:
-    """Write atomically with mode 0600 from the start (never briefly world-readable)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".credentials-", dir=path.parent)
-    try:
-        if hasattr(os, "fchmod"):  # POSIX; mkstemp already made it private, this states it
-            os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def save(creds: Credentials, credentials_file: Path, *, store: str, interactive: bool) -> Stored:
     """Save to ``store`` ("keyring", "file" or "auto"); returns where it went."""
     text = creds.to_json()
@@ -138,7 +121,10 @@ def delete(credentials_file: Path, *, interactive: bool) -> list[str]:
     """Remove stored credentials everywhere; returns the places they were removed from."""
     removed = []
     if credentials_file.exists():
-        credentials_file.unlink()
+        try:
+            credentials_file.unlink()
+        except OSError as e:
+            raise AuthError(f"Cannot remove {credentials_file}: {e.strerror}.", "Remove the file by hand.") from None
         removed.append(str(credentials_file))
     if _forget_keyring_entry(interactive):
         removed.append(f"keyring service {SERVICE!r}")

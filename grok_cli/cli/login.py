@@ -239,6 +239,7 @@ def logout(
 
         from grok_cli.auth import store as credential_store
         from grok_cli.auth.sources.browser_login import profile_dir
+        from grok_cli.errors import AuthError
         from grok_cli.paths import Dirs
 
         io = st.io
@@ -247,7 +248,12 @@ def logout(
         if all_:
             profile = profile_dir(dirs.data)
             if profile.exists():
-                shutil.rmtree(profile)
+                try:
+                    shutil.rmtree(profile)
+                except OSError as e:
+                    raise AuthError(
+                        f"Cannot delete the browser profile {profile}: {e.strerror}.", "Delete it by hand."
+                    ) from None
                 removed.append(f"the browser profile {profile}")
         if removed:
             _say(io, "Removed " + " and ".join(removed) + ".")
