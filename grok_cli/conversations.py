@@ -14,10 +14,10 @@ from typing import Any
 from grok_cli.errors import UsageError
 from grok_cli.history import Continuation, ImportedTurn
 from grok_cli.protocol import models
-from grok_cli.protocol.render import RenderFilter
+from grok_cli.protocol.normalize import PLACEHOLDER_TITLE
+from grok_cli.protocol.render import strip_markup
 
 _BASE = "/rest/app-chat/conversations"
-_PLACEHOLDER_TITLE = "New conversation"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +70,6 @@ def latest_assistant(nodes: Any, responses: Any) -> tuple[str, Mapping[str, Any]
     return newest, bodies.get(newest, {})
 
 
-def _answer_text(message: str) -> str:
-    render = RenderFilter()
-    return render.feed(message) + render.flush()
-
-
 def thread(nodes: Any, responses: Any, last_assistant: str, default_mode: str) -> list[ImportedTurn]:
     """The turns from the root to ``last_assistant``, oldest first (other branches are left out)."""
     parents = {
@@ -99,7 +94,7 @@ def thread(nodes: Any, responses: Any, last_assistant: str, default_mode: str) -
                 response_id=assistant,
                 parent_response_id=previous,
                 prompt=_str(asked.get("message")) or "",
-                answer=_answer_text(_str(answered.get("message")) or ""),
+                answer=strip_markup(_str(answered.get("message")) or ""),
                 model=_mode_of(answered) or default_mode,
                 complete=answered.get("partial") is not True,
                 started=_str(asked.get("createTime")),
@@ -137,7 +132,7 @@ async def remote_conversation(http: Any, conversation_id: str) -> RemoteConversa
             conversation_id=conversation_id,
             parent_response_id=response_id,
             model=mode,
-            title=None if title == _PLACEHOLDER_TITLE else title,
+            title=None if title == PLACEHOLDER_TITLE else title,
             private=bool(conv.get("temporary")),
         ),
         created=_str(conv.get("createTime")),

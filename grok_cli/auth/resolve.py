@@ -31,11 +31,15 @@ def active_credentials(dirs: Dirs, environ: Mapping[str, str], *, interactive: b
     return Active(stored.credentials, stored.store, stored.location) if stored else None
 
 
+def not_signed_in() -> AuthError:
+    return AuthError(
+        "Not signed in to grok.com.",
+        "Run `grok login`, or set GROK_COOKIE to a grok.com Cookie header for one run.",
+    )
+
+
 def require_credentials(dirs: Dirs, environ: Mapping[str, str], *, interactive: bool) -> Credentials:
     active = active_credentials(dirs, environ, interactive=interactive)
     if active is None:
-        raise AuthError(
-            "Not signed in to grok.com.",
-            "Run `grok login`, or set GROK_COOKIE to a grok.com Cookie header for one run.",
-        )
+        raise not_signed_in()
     return active.credentials

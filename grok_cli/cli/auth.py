@@ -81,9 +81,9 @@ def status(
     st = state(ctx)
 
     def body() -> int:
-        from grok_cli.auth.resolve import active_credentials
+        from grok_cli.auth.resolve import active_credentials, not_signed_in
         from grok_cli.config import load_settings
-        from grok_cli.errors import AuthError, ExitStatus
+        from grok_cli.errors import ExitStatus
 
         io = st.io
         settings = load_settings({}, io.environ)
@@ -92,10 +92,7 @@ def status(
             if as_json:
                 io.stdout.write(json.dumps({"signed_in": False}) + "\n")
                 io.stdout.flush()
-            raise AuthError(
-                "Not signed in to grok.com.",
-                "Run `grok login`, or set GROK_COOKIE to a grok.com Cookie header for one run.",
-            )
+            raise not_signed_in()
         result = None
         if check:
             from grok_cli.auth.check import check_credentials

@@ -102,13 +102,6 @@ def settings_for(io: IO, opts: ChatOptions) -> Settings:
     return load_settings(flags, io.environ)
 
 
-def warn(io: IO, message: str) -> None:
-    from grok_cli.sinks.style import Style
-
-    io.stderr.write(f"{Style(io.color_stderr).warning('Warning:')} {message}\n")
-    io.stderr.flush()
-
-
 def run_ask(io: IO, opts: ChatOptions) -> int:
     from grok_cli.cli.runner import run_async
 
@@ -167,6 +160,7 @@ def _fail(sink: Sink, error: GrokError) -> None:
 def open_client(io: IO, settings: Settings) -> Client:
     from grok_cli.auth.resolve import require_credentials
     from grok_cli.client import Client
+    from grok_cli.sinks.style import warn
 
     credentials = require_credentials(settings.dirs, io.environ, interactive=io.interactive)
     return Client(settings, credentials, clock=io.monotonic, warn=lambda message: warn(io, message))

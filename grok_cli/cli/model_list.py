@@ -14,7 +14,7 @@ from grok_cli.errors import UpstreamError, UsageError
 from grok_cli.io import IO
 from grok_cli.protocol import models
 from grok_cli.protocol.quota import Quota, duration
-from grok_cli.sinks.style import Style
+from grok_cli.sinks.style import Style, warn
 
 if TYPE_CHECKING:
     from grok_cli.client import Client
@@ -101,7 +101,7 @@ def _default_mode(io: IO, settings: Settings) -> str | None:
     try:
         return mode_cache.choose_mode(settings)
     except UsageError as e:  # listing the models is how one finds a better name: warn, do not fail
-        io.stderr.write(f"{Style(io.color_stderr).warning('Warning:')} {e.message}\n")
+        warn(io, e.message)
         return None
 
 

@@ -26,7 +26,7 @@ from grok_cli.events import (
 from grok_cli.protocol.answer import AnswerState
 from grok_cli.protocol.errors import classify_stream_error
 
-_PLACEHOLDER_TITLE = "New conversation"
+PLACEHOLDER_TITLE = "New conversation"  # grok.com's title until it names the conversation
 _RARE_KEYS = frozenset(
     {"webSearchResults", "xSearchResults", "finalMetadata", "streamingImageGenerationResponse", "cardAttachment",
      "modelResponse"}
@@ -108,7 +108,7 @@ class Normalizer(AnswerState):
         if _str(conv.get("conversationId")):
             self.conversation_id = conv["conversationId"]
             title = _str(conv.get("title"))
-            shown = None if title in ("", _PLACEHOLDER_TITLE) else title
+            shown = None if title in ("", PLACEHOLDER_TITLE) else title
             events.append(Conversation(self.conversation_id, shown, self.model))
         new_title = _str(_dict(result.get("title")).get("newTitle"))
         if new_title:

@@ -26,7 +26,7 @@ from grok_cli.history import (
 )
 from grok_cli.io import IO
 from grok_cli.protocol.payload import ChatRequest
-from grok_cli.sinks.style import Style
+from grok_cli.sinks.style import warn
 
 FLUSH_INTERVAL = 1.0
 # While the answer streams, a write that meets another process's lock gives up quickly and is
@@ -36,18 +36,12 @@ STREAMING_BUSY_S = 0.05
 _INCOMPLETE = frozenset({ExitStatus.INTERRUPTED, ExitStatus.TERMINATED, ExitStatus.NETWORK})
 
 
-def _warn(io: IO, message: str) -> None:
-    style = Style(io.color_stderr)
-    io.stderr.write(f"{style.warning('Warning:')} {message}\n")
-    io.stderr.flush()
-
-
 def open_recorder(io: IO, path: Path, request: ChatRequest, *, title: str | None = None) -> HistorySink | None:
     """A HistorySink for this turn; None (after a warning) when the database is unusable."""
     try:
         history = open_history(path)
     except HistoryError as e:
-        _warn(io, f"this answer is not saved in the history. {e.message}")
+        warn(io, f"this answer is not saved in the history. {e.message}")
         return None
     assert history is not None
     return HistorySink(
@@ -71,7 +65,7 @@ def record_imported(io: IO, path: Path, cont: Continuation, created: str | None,
         finally:
             history.close()
     except HistoryError as e:
-        _warn(io, f"the earlier turns of {cont.conversation_id} are not saved in the history. {e.message}")
+        warn(io, f"the earlier turns of {cont.conversation_id} are not saved in the history. {e.message}")
 
 
 def turn_status(status: ExitStatus) -> str:
@@ -211,6 +205,6 @@ class HistorySink:
     def _give_up(self, error: Exception) -> None:
         # The answer matters more than its record: warn once, then stop recording.
         assert self.history is not None
-        _warn(self.io, f"this answer is not saved in the history ({self.history.path}: {error}).")
+        warn(self.io, f"this answer is not saved in the history ({self.history.path}: {error}).")
         self.history.close()
         self.history = None

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from grok_cli.io import IO
 
 # C0/C1 control characters except tab and newline: an answer must not be able to move the
 # cursor, retitle the terminal or hide text from the person reading it.
@@ -11,6 +15,12 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 def neutralize(text: str) -> str:
     return _CONTROL.sub(lambda m: "\N{REPLACEMENT CHARACTER}" if m.group() != "\r" else "", text)
+
+
+def warn(io: IO, message: str) -> None:
+    """One warning line on stderr: something went wrong, but grok goes on."""
+    io.stderr.write(f"{Style(io.color_stderr).warning('Warning:')} {message}\n")
+    io.stderr.flush()
 
 
 class Style:

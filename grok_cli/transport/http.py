@@ -83,6 +83,13 @@ def _origin(parts: SplitResult) -> tuple[str, str, int]:
     return parts.scheme, (parts.hostname or "").lower(), port
 
 
+def idle_timeout(seconds: float) -> NetworkError:
+    return NetworkError(
+        f"grok.com sent nothing for {seconds:g} s, so grok stopped waiting.",
+        "Long thinking can be silent for minutes: raise --timeout or GROK_TIMEOUT.",
+    )
+
+
 def network_error(e: CurlError, base_url: str) -> NetworkError:
     if isinstance(e, Timeout) or e.code == 28:  # 28: CURLE_OPERATION_TIMEDOUT
         return NetworkError(f"Timed out talking to {base_url}.", "Check the network or the proxy, then retry.")
@@ -230,10 +237,7 @@ class GrokHTTP:
                 except StopAsyncIteration:
                     return
                 except TimeoutError:
-                    raise NetworkError(
-                        f"grok.com sent nothing for {idle:g} s, so grok stopped waiting.",
-                        "Long thinking can be silent for minutes: raise --timeout or GROK_TIMEOUT.",
-                    ) from None
+                    raise idle_timeout(idle) from None
                 except RequestException as e:
                     raise NetworkError(f"The connection to grok.com broke during the answer ({e.code}).") from None
                 yield chunk

@@ -25,7 +25,7 @@ from grok_cli.events import FLUSH, Event, RawFrame
 from grok_cli.protocol import gateway as gw
 from grok_cli.protocol.errors import classify_http
 from grok_cli.protocol.payload import ChatRequest
-from grok_cli.transport.http import CONNECT_TIMEOUT, MAX_ATTEMPTS, GrokHTTP, network_error
+from grok_cli.transport.http import CONNECT_TIMEOUT, MAX_ATTEMPTS, GrokHTTP, idle_timeout, network_error
 
 HEARTBEAT = 20.0  # seconds between client pings, as the web app sends them
 CLOSE_TIMEOUT = 1.0
@@ -50,6 +50,8 @@ def refusal_error(status: int, body: str, headers: dict[str, str]) -> GrokError:
     error = classify_http(status, body, headers)
     if isinstance(error, (AuthError, BlockedError, RateLimitedError)):
         return error
+    if isinstance(error, TransportGoneError) and status not in (404, 405, 410):
+        return error  # grok.com's own words, e.g. "Please update your client"
     if status in _GONE_STATUSES:
         return TransportGoneError(
             f"grok.com's WebSocket chat gateway refused the connection (HTTP {status}).",
@@ -152,10 +154,7 @@ class GrokGateway:
         while not (norm.finished or norm.ended):
             now = loop.time()
             if now >= silent_until:
-                raise NetworkError(
-                    f"grok.com sent nothing for {idle:g} s, so grok stopped waiting.",
-                    "Long thinking can be silent for minutes: raise --timeout or GROK_TIMEOUT.",
-                )
+                raise idle_timeout(idle)
             if now >= next_ping:
                 await _send(ws, gw.ping(gw.new_event_id("hb")))
                 next_ping = now + HEARTBEAT
