@@ -15,6 +15,7 @@ DEFAULT_BASE_URL = "https://grok.com"
 DEFAULT_ASSETS_URL = "https://assets.grok.com"
 # Thinking modes can be silent for minutes before the first token.
 DEFAULT_TIMEOUT = 300.0
+MAX_TIMEOUT = 86400.0  # a day: beyond it the timeout only overflows the timers below it
 
 
 def _bool(value: Any) -> bool:
@@ -30,8 +31,8 @@ def _bool(value: Any) -> bool:
 
 def _timeout(value: Any) -> float:
     seconds = float(value)
-    if not seconds > 0:
-        raise ValueError("expected a number of seconds above 0")
+    if not 0 < seconds <= MAX_TIMEOUT:  # also refuses inf and nan
+        raise ValueError(f"expected a number of seconds above 0 and at most {MAX_TIMEOUT:g}")
     return seconds
 
 

@@ -285,3 +285,26 @@ def test_interrupted_jsonl_still_ends_with_done(grok_env, fake):
     events = jsonl(out)
     assert events[-1]["type"] == "done" and events[-1]["complete"] is False
     assert proc.returncode == 130
+
+
+def test_piped_bytes_that_are_not_utf8_are_replaced_with_a_warning(grok_env, fake):
+    p = subprocess.run(
+        [GROK, "ask", "why?"], input=b"caf\xe9 log line\n", capture_output=True, env=grok_env, timeout=30
+    )
+    assert p.returncode == 0, p.stderr
+    assert fake.prompts()[-1] == "caf\ufffd log line\n\nwhy?"
+    assert b"not UTF-8" in p.stderr
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "1e300", "0"])
+def test_a_timeout_that_is_not_a_sane_number_is_a_usage_error(grok, fake, value):
+    r = grok("ask", "--timeout", value, "hi")
+    assert r.code == 2 and "--timeout" in r.stderr and fake.chat_requests() == []
+
+
+def test_a_full_disk_is_reported_as_such_not_as_a_bug(grok_env, fake):
+    with open("/dev/full", "w") as full:
+        p = subprocess.run([GROK, "ask", "hi"], stdin=subprocess.DEVNULL, stdout=full, stderr=subprocess.PIPE,
+                           env=grok_env, text=True, timeout=30)
+    assert p.returncode == 1
+    assert "No space left on device" in p.stderr and "bug" not in p.stderr and "Traceback" not in p.stderr

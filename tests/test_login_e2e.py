@@ -246,3 +246,9 @@ def test_login_at_a_terminal_tries_browsers_then_offers_the_browser_login(grok_e
     assert "chromium:" in shown and "firefox:" in shown
     assert "Open a browser window to sign in to grok.com? [Y/n]" in shown
     assert code == 3 and "Not signed in" in shown
+
+
+def test_text_that_is_no_session_is_refused_and_nothing_is_saved(grok, fake, home):
+    r = grok("login", "--cookie-stdin", input="garbage\n", env=NO_KEYRING)
+    assert r.code == 3 and "not a grok.com session" in r.stderr
+    assert not (home / "credentials.json").exists()

@@ -14,6 +14,7 @@ from typing import Any
 
 from grok_cli.errors import AuthError
 
+_JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 # The cookies grok.com looks at (protocol section 2.2); others a browser holds are not kept.
 SESSION_COOKIES = ("sso", "sso-rw", "cf_clearance", "x-userid")
 
@@ -146,6 +147,12 @@ def parse_cookie_text(text: str, *, source: str) -> Credentials:
         return Credentials.from_cookies(cookies, source=source)
     if "=" not in text:
         token = text.split(";")[0].strip()
+        if not _JWT.fullmatch(token):
+            raise AuthError(
+                "That is not a grok.com session: a value on its own must be the sso cookie, a JWT "
+                "(three dot-separated parts).",
+                "Paste the whole Cookie header of a grok.com request (sso=...; sso-rw=...; cf_clearance=...).",
+            )
         return Credentials.from_cookies({"sso": token}, source=source)
     for part in text.replace("\n", ";").split(";"):
         name, sep, value = part.strip().partition("=")

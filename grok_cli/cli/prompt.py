@@ -6,6 +6,25 @@ from pathlib import Path
 
 from grok_cli.errors import UsageError
 from grok_cli.io import IO
+from grok_cli.sinks.style import warn
+
+
+def _text(io: IO, data: bytes, source: str) -> str:
+    """Text for the prompt; bytes that are not UTF-8 (a Latin-1 log, a stray binary) become
+    U+FFFD with a warning instead of failing the whole request."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        warn(io, f"{source} is not UTF-8; the undecodable bytes were replaced (attach binary files with -f).")
+        return data.decode("utf-8", errors="replace")
+
+
+def _read_stdin(io: IO) -> str:
+    buffer = getattr(io.stdin, "buffer", None)
+    if buffer is not None:
+        return _text(io, buffer.read(), "stdin")
+    # A text stream without bytes underneath (tests); surrogates stand for undecodable bytes.
+    return _text(io, io.stdin.read().encode("utf-8", errors="surrogateescape"), "stdin")
 
 
 def compose_prompt(io: IO, words: list[str], prompt_file: Path | None) -> str:
@@ -18,16 +37,17 @@ def compose_prompt(io: IO, words: list[str], prompt_file: Path | None) -> str:
         words = []
     parts: list[str] = []
     if not io.stdin_isatty and io.stdin is not None:
-        piped = io.stdin.read()
+        piped = _read_stdin(io)
         if piped.strip():
             parts.append(piped.rstrip("\n"))
     elif stdin_only:
         raise UsageError("`-` reads the prompt from stdin, but stdin is a terminal.", "Pipe the prompt in.")
     if prompt_file is not None:
         try:
-            parts.append(prompt_file.read_text(encoding="utf-8").rstrip("\n"))
-        except (OSError, UnicodeDecodeError) as e:
-            raise UsageError(f"Cannot read the prompt file {prompt_file}: {e}.") from None
+            data = prompt_file.read_bytes()
+        except OSError as e:
+            raise UsageError(f"Cannot read the prompt file {prompt_file}: {e.strerror}.") from None
+        parts.append(_text(io, data, f"The prompt file {prompt_file}").rstrip("\n"))
     if words:
         parts.append(" ".join(words))
     prompt = "\n\n".join(p for p in parts if p.strip())

@@ -9,6 +9,7 @@ as one line unless ``--debug``.
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import signal
 import sys
@@ -23,6 +24,7 @@ from grok_cli.io import IO
 from grok_cli.sinks.style import Style
 
 T = TypeVar("T")
+_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG}
 
 
 class Terminated(GrokError):
@@ -58,18 +60,30 @@ def run_command(io: IO, debug: bool, body: Callable[[], int | None]) -> NoReturn
     except BrokenPipeError:
         _silence_stdout()
         code = int(ExitStatus.OK)
+    except OSError as e:
+        if e.errno not in _OUTPUT_ERRNOS:
+            code = _internal(io, debug, e)
+        else:  # a full disk or a failing device: the environment's trouble, not a bug
+            _silence_stdout()
+            render_error(io, GrokError(f"Cannot write the output: {e.strerror}."))
+            code = int(ExitStatus.INTERNAL)
     except Exception as e:
-        if debug:
-            traceback.print_exc(file=io.stderr)
-        render_error(
-            io,
-            GrokError(
-                f"Unexpected error: {type(e).__name__}: {e}",
-                "This is a bug in grok-cli; please report it with the output of the same command run with --debug.",
-            ),
-        )
-        code = int(ExitStatus.INTERNAL)
+        code = _internal(io, debug, e)
     raise typer.Exit(code)
+
+
+def _internal(io: IO, debug: bool, e: Exception) -> int:
+    if debug:
+        traceback.print_exc(file=io.stderr)
+    render_error(
+        io,
+        GrokError(
+            f"Unexpected error: {type(e).__name__}: {e}",
+            "This is a bug in grok-cli; please report it with the output of the same command run as "
+            "`grok --debug ...` (or with GROK_DEBUG=1).",
+        ),
+    )
+    return int(ExitStatus.INTERNAL)
 
 
 def run_async(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
