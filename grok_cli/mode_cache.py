@@ -61,6 +61,8 @@ def save(settings: Settings, modes: list[models.Offered], now: float | None = No
 
 def choose_mode(settings: Settings) -> str:
     """The mode id for the configured model (flag, GROK_MODEL, config file, or the default)."""
+    if settings.model is not None and not settings.model.strip():
+        raise UsageError("The model name is empty.", "`grok models` lists the models and aliases.")
     name = settings.model or models.DEFAULT_MODE
     discovery = load(settings)
     source = settings.sources.get("model", "flag")

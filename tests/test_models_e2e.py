@@ -175,3 +175,8 @@ def test_shell_completion_of_model_offers_aliases_and_discovered_ids(grok, fake)
     fake.modes = [*MODES, NEW_MODE]
     grok("models", "--refresh")
     assert complete("grok-5") == ["grok-5-preview"]
+
+
+def test_an_empty_model_name_is_a_usage_error(grok, fake):
+    r = grok("ask", "-m", "", "hi")
+    assert r.code == 2 and "model name is empty" in r.stderr and fake.chat_requests() == []

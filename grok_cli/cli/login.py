@@ -79,8 +79,8 @@ def login(
         Optional[str],
         typer.Argument(
             metavar="[BROWSER]",
-            help="With --from-browser: chrome, chromium, brave, edge, vivaldi, opera, firefox, librewolf, "
-            "safari (default: try each).",
+            help="With --from-browser: chrome, chromium, brave, edge, vivaldi, opera, opera_gx, arc, firefox, "
+            "librewolf, safari (default: try each).",
         ),
     ] = None,
     from_browser: Annotated[

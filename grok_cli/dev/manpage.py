@@ -28,7 +28,10 @@ EXIT_STATUS = {
     ExitStatus.BLOCKED: "Cloudflare challenge, anti-bot rejection, region or account block.",
     ExitStatus.RATE_LIMITED: "Usage limit reached, or HTTP 429 after retries.",
     ExitStatus.NETWORK: "Connection failure, idle timeout, HTTP 5xx after retries.",
-    ExitStatus.UPSTREAM: "grok.com reported an error in the stream, or the answer ended incomplete.",
+    ExitStatus.UPSTREAM: (
+        "grok.com reported an error in the stream, or the answer ended incomplete, or it refused an "
+        "attached file (the message names it)."
+    ),
     ExitStatus.INTERRUPTED: "Interrupted by Ctrl-C; the partial answer was printed.",
     ExitStatus.TERMINATED: "Stopped by SIGTERM; the partial answer was printed.",
 }
@@ -38,6 +41,8 @@ OTHER_ENVIRONMENT = (
     ("GROK_HOME", "One directory for config, data and cache, instead of the platform's usual directories."),
     ("GROK_COOKIE", "Credentials for this run: a Cookie header or a bare sso token. Never stored."),
     ("GROK_USER_AGENT", "The User-Agent to send with `GROK_COOKIE` (the browser's that earned cf_clearance)."),
+    ("GROK_LOGIN_URL", "The page `grok login --browser-login` opens (default: grok.com)."),
+    ("GROK_LOGIN_HEADLESS", "`1`: run the browser login without a window (automated tests only)."),
     ("GROK_DEBUG", "Show tracebacks of bugs, like `--debug`."),
     ("NO_COLOR", "When set and not empty: no colours, styles or other escape codes anywhere."),
     ("FORCE_COLOR", "When set and not empty: styles even when the output is not a terminal."),
