@@ -210,6 +210,7 @@ def _verify(io: IO, settings: Settings, creds: Credentials) -> tuple[Credentials
     from grok_cli.auth.check import check_credentials
     from grok_cli.auth.credentials import Secret
     from grok_cli.cli.runner import run_async
+    from grok_cli.sinks.style import warn
 
     result = run_async(lambda: check_credentials(settings, creds))
     if result.status == "valid":
@@ -219,7 +220,7 @@ def _verify(io: IO, settings: Settings, creds: Credentials) -> tuple[Credentials
     assert result.error is not None
     if result.status == "invalid":
         raise result.error
-    _say(io, f"Warning: could not confirm the login with grok.com: {result.error.message}")
+    warn(io, f"could not confirm the login with grok.com: {result.error.message}")
     return creds, None
 
 
