@@ -170,3 +170,21 @@ def test_another_writer_holding_the_lock_does_not_stall_the_stream(path):
     sink.close(ExitStatus.OK)
     _, turn = only_turn(path)
     assert (turn.status, turn.answer) == ("complete", "Hello world")
+
+
+def test_a_lock_that_is_never_released_costs_a_warning_not_a_hang(path, monkeypatch):
+    import sqlite3
+
+    from grok_cli.sinks import history as recorder
+
+    monkeypatch.setattr(recorder, "FINAL_WAIT_S", 0.2)
+    open_history(path).close()
+    io = IO.for_test()
+    sink = make_sink(path, io=io)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    sink.on_event(Conversation(CONV, None, "fast"))
+    sink.on_event(Token("lost"))
+    sink.close(ExitStatus.OK)
+    other.execute("ROLLBACK")
+    assert "not saved in the history" in io.stderr.getvalue()

@@ -21,7 +21,7 @@ import typer
 
 from grok_cli.errors import ExitStatus, GrokError
 from grok_cli.io import IO
-from grok_cli.sinks.style import Style
+from grok_cli.sinks.style import Style, neutralize
 
 T = TypeVar("T")
 _OUTPUT_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG}
@@ -33,9 +33,10 @@ class Terminated(GrokError):
 
 def render_error(io: IO, error: GrokError) -> None:
     style = Style(io.color_stderr)
-    io.stderr.write(f"{style.error('Error:')} {error.message}\n")
+    # Messages quote grok.com's own words, which must not drive the terminal.
+    io.stderr.write(f"{style.error('Error:')} {neutralize(error.message)}\n")
     if error.hint:
-        io.stderr.write(f"{style.dim(error.hint)}\n")
+        io.stderr.write(f"{style.dim(neutralize(error.hint))}\n")
     io.stderr.flush()
 
 

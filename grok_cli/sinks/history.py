@@ -8,13 +8,13 @@ arrived. A history that cannot be written costs a warning, never the answer.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from grok_cli.errors import ExitStatus
 from grok_cli.events import Conversation, Done, Error, Event, Image, Reasoning, SearchResults, Title, Token, UserTurn
 from grok_cli.history import (
-    BUSY_TIMEOUT_S,
     Continuation,
     History,
     HistoryError,
@@ -29,9 +29,11 @@ from grok_cli.protocol.payload import ChatRequest
 from grok_cli.sinks.style import warn
 
 FLUSH_INTERVAL = 1.0
-# While the answer streams, a write that meets another process's lock gives up quickly and is
-# retried at the next flush: the stream (and Ctrl-C) must not wait behind another grok.
+# A write that meets another process's lock waits in steps this long: while the answer streams it
+# gives up after one and is retried at the next flush, so the stream (and Ctrl-C) never waits
+# behind another grok.
 STREAMING_BUSY_S = 0.05
+FINAL_WAIT_S = 5.0  # the last write of a turn waits this long for the lock, then gives up with a warning
 # Stopped by the user or cut off on the way: the answer is partial, not wrong.
 _INCOMPLETE = frozenset({ExitStatus.INTERRUPTED, ExitStatus.TERMINATED, ExitStatus.NETWORK})
 
@@ -185,22 +187,32 @@ class HistorySink:
         self._safely(lambda h: h.update_turn(turn_id, upd, title=title), patient=patient)
 
     def _safely(self, write: Callable[[History], None], *, patient: bool) -> bool:
-        """Run ``write``; False when it could not be done (now, or at all)."""
+        """Run ``write``; False when it could not be done (now, or at all).
+
+        Waits for another process's lock happen in short steps from Python, so that Ctrl-C and
+        SIGTERM are noticed between them; a patient write (the last one) waits a few seconds.
+        """
         import sqlite3
 
         if self.history is None:
             return False
-        try:
-            self.history.set_busy_timeout(BUSY_TIMEOUT_S if patient else STREAMING_BUSY_S)
-            write(self.history)
-            return True
-        except sqlite3.OperationalError as e:
-            if not patient and getattr(e, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY:
-                return False  # another grok is writing: the next flush catches up
-            self._give_up(e)
-        except sqlite3.Error as e:
-            self._give_up(e)
-        return False
+        deadline = time.monotonic() + (FINAL_WAIT_S if patient else 0.0)
+        while True:
+            try:
+                self.history.set_busy_timeout(STREAMING_BUSY_S)
+                write(self.history)
+                return True
+            except sqlite3.OperationalError as e:
+                if getattr(e, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY:
+                    self._give_up(e)
+                    return False
+                if time.monotonic() >= deadline:
+                    if patient:
+                        self._give_up(e)
+                    return False  # while streaming: the next flush catches up
+            except sqlite3.Error as e:
+                self._give_up(e)
+                return False
 
     def _give_up(self, error: Exception) -> None:
         # The answer matters more than its record: warn once, then stop recording.

@@ -19,7 +19,7 @@ def neutralize(text: str) -> str:
 
 def warn(io: IO, message: str) -> None:
     """One warning line on stderr: something went wrong, but grok goes on."""
-    io.stderr.write(f"{Style(io.color_stderr).warning('Warning:')} {message}\n")
+    io.stderr.write(f"{Style(io.color_stderr).warning('Warning:')} {neutralize(message)}\n")
     io.stderr.flush()
 
 
