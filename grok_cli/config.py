@@ -133,6 +133,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
         return {}
     except OSError as e:
         raise UsageError(f"Cannot read the config file {path}: {e.strerror}.") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"The config file {path} is not UTF-8 text.", "Fix or remove it.") from None
     return parse_config(text, path)
 
 

@@ -308,3 +308,14 @@ def test_a_full_disk_is_reported_as_such_not_as_a_bug(grok_env, fake):
                            env=grok_env, text=True, timeout=30)
     assert p.returncode == 1
     assert "No space left on device" in p.stderr and "bug" not in p.stderr and "Traceback" not in p.stderr
+
+
+def test_argv_bytes_that_are_not_utf8_are_replaced_with_a_warning(grok_env, fake):
+    p = subprocess.run([GROK.encode(), b"ask", b"caf\xe9?"], capture_output=True, env=grok_env, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert fake.prompts()[-1] == "caf\ufffd?"
+
+
+def test_a_user_agent_with_a_line_break_is_refused_before_sending(grok, fake):
+    r = grok("ask", "hi", env={"GROK_USER_AGENT": "Mozilla/5.0\r\nX-Injected: 1"})
+    assert r.code == 3 and "User-Agent" in r.stderr and fake.chat_requests() == []

@@ -65,3 +65,15 @@ def test_rows_copied_from_the_devtools_cookie_table():
     )
     c = parse_cookie_text(rows, source="stdin")
     assert c.cookie_header() == f"sso={TOKEN}; sso-rw={TOKEN}; cf_clearance=cf1"
+
+
+@pytest.mark.parametrize("text", ["sso=a b", "sso=caf\u00e9", "sso=x\x1b]0;t\x07"])
+def test_a_cookie_a_header_cannot_carry_is_refused(text):
+    with pytest.raises(AuthError, match="cookie has characters"):
+        parse_cookie_text(text, source="stdin")
+
+
+def test_a_user_agent_cannot_inject_a_header():
+    sso = parse_cookie_text(f"sso={TOKEN}", source="stdin").cookies["sso"]
+    with pytest.raises(AuthError, match="User-Agent"):
+        Credentials({"sso": sso}, user_agent="Mozilla/5.0\r\nX-Injected: 1")

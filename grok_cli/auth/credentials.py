@@ -14,6 +14,9 @@ from typing import Any
 
 from grok_cli.errors import AuthError
 
+# RFC 6265 cookie-octets; the User-Agent: printable ASCII.
+_COOKIE_VALUE = re.compile(r"[!#-+\--:<-\[\]-~]*")
+_HEADER_TEXT = re.compile(r"[ -~]+")
 _JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 # The cookies grok.com looks at (protocol section 2.2); others a browser holds are not kept.
 SESSION_COOKIES = ("sso", "sso-rw", "cf_clearance", "x-userid")
@@ -51,6 +54,22 @@ class Credentials:
     headers: tuple[CapturedHeader, ...] = ()
     source: str = "unknown"  # e.g. "GROK_COOKIE", "stdin", "browser:chromium", "browser-login"
     saved_at: str | None = None
+
+    def __post_init__(self) -> None:
+        # Both go into HTTP headers verbatim: a control character would inject a header, and
+        # anything outside printable ASCII cannot be sent at all.
+        for name, value in self.cookies.items():
+            if not _COOKIE_VALUE.fullmatch(value.reveal()):
+                raise AuthError(
+                    f"The {name} cookie has characters a cookie cannot hold (spaces, quotes, control "
+                    "or non-ASCII characters).",
+                    "Copy the cookie again from the browser's developer tools.",
+                )
+        if self.user_agent is not None and not _HEADER_TEXT.fullmatch(self.user_agent):
+            raise AuthError(
+                "The User-Agent has characters a header cannot hold (control or non-ASCII characters).",
+                "Copy it again: in the browser's console, `navigator.userAgent`.",
+            )
 
     @property
     def cookie_names(self) -> list[str]:

@@ -176,7 +176,7 @@ def search(
         from grok_cli.sinks.style import Style
         from grok_cli.transcript import UNTITLED, local_time
 
-        query = " ".join(text)
+        query = " ".join(text).encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
         fts_query(query)  # an empty search is a usage error even with no history yet
         with _history(io) as history:
             hits = history.search(query, limit) if history is not None else []

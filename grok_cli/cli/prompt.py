@@ -49,7 +49,8 @@ def compose_prompt(io: IO, words: list[str], prompt_file: Path | None) -> str:
             raise UsageError(f"Cannot read the prompt file {prompt_file}: {e.strerror}.") from None
         parts.append(_text(io, data, f"The prompt file {prompt_file}").rstrip("\n"))
     if words:
-        parts.append(" ".join(words))
+        # Python hands over argv bytes that are not UTF-8 as surrogates; see _text.
+        parts.append(_text(io, " ".join(words).encode("utf-8", errors="surrogateescape"), "The prompt"))
     prompt = "\n\n".join(p for p in parts if p.strip())
     if not prompt.strip():
         raise UsageError("The prompt is empty.", 'Give a prompt: grok ask "question", or pipe text in.')
