@@ -68,5 +68,12 @@ class UpstreamError(GrokError):
     status = ExitStatus.UPSTREAM
 
 
+class FileWriteError(GrokError):
+    """grok could not write one of its own files (permissions, a full disk): not a bug, but no
+    exit code of its own either, so it exits 1 with a message naming the file."""
+
+    status = ExitStatus.INTERNAL
+
+
 class TransportGoneError(UpstreamError):
     """grok.com no longer accepts this transport or payload (e.g. "Please update your client")."""

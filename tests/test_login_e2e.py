@@ -252,3 +252,10 @@ def test_text_that_is_no_session_is_refused_and_nothing_is_saved(grok, fake, hom
     r = grok("login", "--cookie-stdin", input="garbage\n", env=NO_KEYRING)
     assert r.code == 3 and "not a grok.com session" in r.stderr
     assert not (home / "credentials.json").exists()
+
+
+def test_login_that_cannot_be_saved_names_the_file(grok, fake, home):
+    (home / "credentials.json").mkdir()  # something in the way of the file store
+    r = grok("login", "--cookie-stdin", "--store", "file", input=fake.cookie, env=NO_KEYRING)
+    assert r.code == 1 and "Cannot write" in r.stderr and "credentials.json" in r.stderr
+    assert "bug" not in r.stderr

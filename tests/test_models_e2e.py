@@ -180,3 +180,12 @@ def test_shell_completion_of_model_offers_aliases_and_discovered_ids(grok, fake)
 def test_an_empty_model_name_is_a_usage_error(grok, fake):
     r = grok("ask", "-m", "", "hi")
     assert r.code == 2 and "model name is empty" in r.stderr and fake.chat_requests() == []
+
+
+def test_refresh_still_lists_the_modes_when_the_cache_cannot_be_written(grok, fake, home):
+    (home / "cache").write_text("a file where the cache directory should be")
+    r = grok("models", "--refresh", "--json")
+    assert r.code == 0, r.stderr
+    assert "Cannot write" in r.stderr and "not kept" in r.stderr
+    assert by_id(listing(r.stdout))["fast"]
+

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from grok_cli import mode_cache
 from grok_cli.cli.model_table import Listed, write_json, write_plain, write_rich
 from grok_cli.config import Settings, load_settings
-from grok_cli.errors import UpstreamError, UsageError
+from grok_cli.errors import FileWriteError, TransportGoneError, UpstreamError, UsageError
 from grok_cli.io import IO
 from grok_cli.protocol import models
 from grok_cli.protocol.quota import Quota, duration
@@ -66,18 +66,28 @@ async def ask_grok(
         if opts.refresh:
             try:
                 offered = await client.modes()
-            except UsageError:  # a 404, which for this path means the endpoint moved
+            except TransportGoneError:  # the endpoint moved
                 offered = []
             if not offered:
                 raise UpstreamError(
                     "grok.com's list of modes was missing, empty or unreadable; the previous list is kept.",
                     "grok.com may have changed this part of its API: update grok-cli; -m still takes the listed names.",
                 )
-            discovery = mode_cache.save(settings, offered)
+            try:
+                discovery = mode_cache.save(settings, offered)
+            except FileWriteError as e:
+                warn(io, f"{e.message} The list below is not kept for next time.")
+                discovery = mode_cache.Discovery(tuple(offered), time.time())
         if not opts.quota:
             return discovery, None
         ids = [row.id for row in models.merge(discovery.modes if discovery else None)]
-        return discovery, await _quotas(client, ids)
+        quotas = await _quotas(client, ids)
+        if ids and all(q is None for q in quotas.values()):
+            raise UpstreamError(
+                "grok.com answered no quota question for any mode.",
+                "It may have changed /rest/rate-limits; `grok models` without --quota still works.",
+            )
+        return discovery, quotas
 
 
 async def _quotas(client: Client, ids: Sequence[str]) -> dict[str, Quota | None]:
