@@ -54,6 +54,12 @@ class IO:
 
     @classmethod
     def system(cls, no_color: bool = False) -> IO:
+        # A stream the shell closed (`>&-`) is None in Python: writing there is like writing to a
+        # closed pipe, nobody reads it.
+        if sys.stdout is None:
+            sys.stdout = open(os.devnull, "w", encoding="utf-8")  # lives as long as the process
+        if sys.stderr is None:
+            sys.stderr = open(os.devnull, "w", encoding="utf-8")
         for stream in (sys.stdout, sys.stderr):
             # A terminal or locale that cannot show a character must not crash an answer.
             if isinstance(stream, _io.TextIOWrapper):

@@ -274,3 +274,20 @@ def test_a_follow_up_refused_before_answering_ends_with_an_error_but_no_done(gro
     assert r.code == 3
     types = [json.loads(line)["type"] for line in r.stdout.splitlines()]
     assert types == ["conversation", "error"]
+
+
+def test_an_answer_that_cannot_be_printed_is_still_recorded(grok_env, fake, home):
+    with open("/dev/full", "w") as full:
+        p = subprocess.run([GROK, "ask", "scenario:long:50 hello"], stdin=subprocess.DEVNULL, stdout=full,
+                           stderr=subprocess.PIPE, env=grok_env, timeout=30)
+    assert p.returncode == 1
+    h = open_history(home / "history.db")
+    (conv,) = h.conversations()
+    (turn,) = h.turns(conv.id)
+    assert len(turn.answer.split()) == 50
+
+
+def test_a_closed_stdout_is_like_a_closed_pipe(grok_env, fake, home):
+    p = subprocess.run(f"{GROK} ask hi >&-", shell=True, stdin=subprocess.DEVNULL, capture_output=True,
+                       env=grok_env, timeout=30)
+    assert (p.returncode, p.stderr) == (0, b"")

@@ -72,19 +72,22 @@ def select_sink(io: IO, opts: ChatOptions, render: str = "auto") -> Sink:
 def turn_sink(
     io: IO, settings: Settings, opts: ChatOptions, request: ChatRequest, *, title: str | None = None
 ) -> Sink:
-    """The output sink, plus the history recorder and the continuation hint where they apply."""
+    """The output sink, plus the history recorder and the continuation hint where they apply.
+
+    The recorder comes first: when writing the output fails (a full disk), what arrived is
+    still recorded."""
     from grok_cli.sinks.base import Tee
     from grok_cli.sinks.hint import ContinueHint
 
-    sinks: list[Sink] = [select_sink(io, opts, settings.render)]
-    recording = False
+    sinks: list[Sink] = []
     if settings.history:
         from grok_cli.sinks.history import open_recorder
 
         recorder = open_recorder(io, settings.dirs.history_db, request, title=title)
         if recorder is not None:
             sinks.append(recorder)
-            recording = True
+    recording = bool(sinks)
+    sinks.append(select_sink(io, opts, settings.render))
     if opts.output == "plain":
         sinks.append(ContinueHint(io, short=recording))
     return Tee(*sinks)
@@ -230,9 +233,10 @@ async def stream_with(
             sink.on_event(stream.partial_done())
         sink.close(ExitStatus.INTERRUPTED)
         raise
-    except BrokenPipeError:
-        # The reader left (`| head`): the history keeps what was delivered; the exit stays quiet.
-        sink.close(ExitStatus.INTERRUPTED)
+    except OSError as e:
+        # The reader left (`| head`) or the output failed (a full disk): the history keeps what
+        # arrived, and cli/runner.py says what happened.
+        sink.close(ExitStatus.INTERRUPTED if isinstance(e, BrokenPipeError) else ExitStatus.INTERNAL)
         raise
     failure = saver.error() if saver is not None else None
     if failure is not None:
