@@ -259,3 +259,14 @@ def test_login_that_cannot_be_saved_names_the_file(grok, fake, home):
     r = grok("login", "--cookie-stdin", "--store", "file", input=fake.cookie, env=NO_KEYRING)
     assert r.code == 1 and "Cannot write" in r.stderr and "credentials.json" in r.stderr
     assert "bug" not in r.stderr
+
+
+def test_unconfirmed_cookies_do_not_replace_a_stored_login(grok, fake, home):
+    assert grok("login", "--cookie-stdin", "--store", "file", input=fake.cookie, env=NO_KEYRING).code == 0
+    before = (home / "credentials.json").read_text()
+    sso_only = fake.cookie.split(";")[0]  # no cf_clearance: Cloudflare blocks the check
+    r = grok("login", "--cookie-stdin", "--store", "file", input=sso_only, env=NO_KEYRING)
+    assert r.code == 3 and "was kept" in r.stderr
+    assert (home / "credentials.json").read_text() == before
+    forced = grok("login", "--cookie-stdin", "--store", "file", "--no-check", input=sso_only, env=NO_KEYRING)
+    assert forced.code == 0 and (home / "credentials.json").read_text() != before

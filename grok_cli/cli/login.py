@@ -155,7 +155,7 @@ def login(
         if login_timeout <= 0:
             raise UsageError("--login-timeout must be above 0.")
         settings = load_settings({}, io.environ)
-        verified = False
+        checked = confirmed = False
         email: str | None = None
         if cookie_stdin:
             from grok_cli.auth.sources.stdin import read_cookie_stdin
@@ -175,8 +175,8 @@ def login(
             try:
                 creds = _from_browser(settings, None, None)
                 if not no_check:
-                    creds, email = _verify(io, settings, creds)
-                    verified = True
+                    creds, email, confirmed = _verify(io, settings, creds)
+                    checked = True
             except (AuthError, UsageError) as e:
                 _say(io, e.message)
                 if not _ask_yes(io, "Open a browser window to sign in to grok.com?"):
@@ -186,8 +186,13 @@ def login(
                 creds = _browser_login(io, settings, browser_path, capture_headers, login_timeout)
 
         creds = creds.stamped()
-        if not (no_check or verified):
-            creds, email = _verify(io, settings, creds)
+        if not (no_check or checked):
+            creds, email, confirmed = _verify(io, settings, creds)
+        if not (no_check or confirmed) and _has_working_looking_login(settings):
+            raise AuthError(
+                "grok.com could not confirm the new cookies, so the login already stored was kept.",
+                "Run `grok auth status --check` to test the stored one; --no-check saves the new ones anyway.",
+            )
         saved = credential_store.save(
             creds, settings.dirs.credentials_file, store=store, interactive=io.interactive
         )
@@ -201,10 +206,22 @@ def login(
     run_command(st.io, st.debug, body)
 
 
-def _verify(io: IO, settings: Settings, creds: Credentials) -> tuple[Credentials, str | None]:
+def _has_working_looking_login(settings: Settings) -> bool:
+    """A stored login that unconfirmed cookies must not replace (an unreadable one may go)."""
+    from grok_cli.auth import store as credential_store
+    from grok_cli.errors import AuthError
+
+    try:
+        return credential_store.load(settings.dirs.credentials_file, interactive=False) is not None
+    except AuthError:
+        return False
+
+
+def _verify(io: IO, settings: Settings, creds: Credentials) -> tuple[Credentials, str | None, bool]:
     """Refuse credentials grok.com rejects; keep (with a warning) those it could not judge.
     Returns them completed with the account's user id (the x-userid cookie, which the
-    WebSocket transport needs and a pasted header often lacks), and the account's email."""
+    WebSocket transport needs and a pasted header often lacks), the account's email, and
+    whether grok.com confirmed them."""
     from dataclasses import replace
 
     from grok_cli.auth.check import check_credentials
@@ -216,12 +233,12 @@ def _verify(io: IO, settings: Settings, creds: Credentials) -> tuple[Credentials
     if result.status == "valid":
         if result.user_id and "x-userid" not in creds.cookies:
             creds = replace(creds, cookies={**creds.cookies, "x-userid": Secret(result.user_id)})
-        return creds, result.email
+        return creds, result.email, True
     assert result.error is not None
     if result.status == "invalid":
         raise result.error
     warn(io, f"could not confirm the login with grok.com: {result.error.message}")
-    return creds, None
+    return creds, None, False
 
 
 def logout(
