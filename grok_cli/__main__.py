@@ -1,3 +1,3 @@
-from grok_cli.cli.main import run
+from grok_cli.entry import run
 
 run()

@@ -78,3 +78,16 @@ def test_every_listed_command_builds_with_its_summary():
     for name, spec in COMMANDS.items():
         command = build(name)
         assert command.name == name and command.get_short_help_str(200) == spec.summary
+
+
+def test_ctrl_c_while_the_program_is_still_loading_exits_130_quietly(monkeypatch):
+    import grok_cli.cli.main
+    from grok_cli import entry
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(grok_cli.cli.main, "run", interrupted)
+    with pytest.raises(SystemExit) as exit_:
+        entry.run()
+    assert exit_.value.code == 130
