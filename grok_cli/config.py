@@ -63,7 +63,7 @@ def _url(value: Any) -> str:
 def redacted(name: str, value: Any) -> Any:
     """A setting as it may be shown: a proxy URL's password never reaches any output."""
     if name == "proxy" and isinstance(value, str):
-        return re.sub(r"(://[^:/@\s]+:)[^@/\s]+@", r"\1***@", value)
+        return re.sub(r"((?:://|\s|^)[^:/@\s]+:)[^@/\s]+@", r"\1***@", value)
     return value
 
 

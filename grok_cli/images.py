@@ -130,7 +130,7 @@ class ImageSaver:
         except OSError as e:
             raise UsageError(f"Cannot create the image directory {self.directory}: {e.strerror}.") from None
         if not os.access(self.directory, os.W_OK | os.X_OK):
-            raise UsageError(f"Cannot write to the image directory {self.directory}.", "Choose another with -o.")
+            raise UsageError(f"Cannot write to the image directory {self.directory}.", "Choose another directory (-o, or --save-images).")
 
     async def save(self, http: Any, image: Image) -> Image:
         """The image with ``path`` set; on failure the image unchanged, and the failure reported.

@@ -143,3 +143,8 @@ def test_a_dead_proxy_is_a_network_error(grok, how):
     dead = "http://127.0.0.1:9"
     r = grok("ask", "--proxy", dead, "hi") if how == "flag" else grok("ask", "hi", env={"HTTPS_PROXY": dead})
     assert r.code == 6 and "proxy" in r.stderr.lower()
+
+
+def test_a_proxy_password_never_reaches_an_error_message(grok):
+    r = grok("ask", "--proxy", "http://alice:s3cr3t@127.0.0.1:9", "hi")
+    assert r.code == 6 and "s3cr3t" not in r.stderr

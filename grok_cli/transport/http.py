@@ -25,7 +25,7 @@ from curl_cffi.requests import AsyncSession
 from curl_cffi.requests.exceptions import RequestException, Timeout
 
 from grok_cli.auth.credentials import Credentials
-from grok_cli.config import Settings
+from grok_cli.config import Settings, redacted
 from grok_cli.errors import GrokError, NetworkError, RateLimitedError, UpstreamError
 from grok_cli.protocol.errors import StaleSignatureError, classify_http, rate_limited
 from grok_cli.transport.signer import Signer
@@ -93,7 +93,8 @@ def idle_timeout(seconds: float) -> NetworkError:
 def network_error(e: CurlError, base_url: str) -> NetworkError:
     if isinstance(e, Timeout) or e.code == 28:  # 28: CURLE_OPERATION_TIMEDOUT
         return NetworkError(f"Timed out talking to {base_url}.", "Check the network or the proxy, then retry.")
-    reason = str(e).split(". See ")[0]
+    # curl repeats the URL it failed on, a proxy's password included.
+    reason = redacted("proxy", str(e).split(". See ")[0])
     return NetworkError(
         f"Cannot reach {base_url}: {reason}",
         "Check the network connection and any proxy (--proxy, HTTPS_PROXY).",

@@ -125,9 +125,11 @@ class Signer:
     def _write_cache(self, meta: bytes) -> None:
         if self._cache_file is None:
             return
+        from grok_cli.errors import FileWriteError
+        from grok_cli.files import write_private_file
+
+        payload = {"meta": base64.b64encode(meta).decode(), "fetched_at": self._clock()}
         try:
-            self._cache_file.parent.mkdir(parents=True, exist_ok=True)
-            payload = {"meta": base64.b64encode(meta).decode(), "fetched_at": self._clock()}
-            self._cache_file.write_text(json.dumps(payload), encoding="utf-8")
-        except OSError:
-            pass
+            write_private_file(self._cache_file, json.dumps(payload))
+        except FileWriteError:
+            pass  # only a cache: the next run reads the page again
