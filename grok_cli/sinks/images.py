@@ -87,7 +87,8 @@ class ImagesSink:
         self._hold_paths = False
         self._write_paths(final=True)
         downloaded = any(s.state in ("saved", "failed") for s in self._slots.values())
-        if status == ExitStatus.OK and not downloaded and "".join(self._text).strip():
+        stopped = status in (ExitStatus.INTERRUPTED, ExitStatus.TERMINATED)  # not an answer in words
+        if not stopped and not downloaded and "".join(self._text).strip():
             # No image: grok.com's words say why (a refusal, a question back).
             self._err(f"grok.com answered: {' '.join(''.join(self._text).split())}\n")
 
