@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-HEAVY = ("curl_cffi", "keyring", "nodriver", "browser_cookie3", "rich.markdown", "sqlite3")
+# rich as a whole: its console alone costs 35 ms; only a terminal answer or table needs it.
+HEAVY = ("curl_cffi", "keyring", "nodriver", "browser_cookie3", "rich", "sqlite3")
 
 PROBE = """
 import sys

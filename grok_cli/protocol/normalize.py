@@ -188,11 +188,8 @@ class Normalizer(AnswerState):
         return [Suggestions(tuple(labels))] if labels else []
 
     def _on_card(self, json_data: Any) -> list[Event]:
-        try:
-            card = json.loads(json_data) if isinstance(json_data, str) else json_data
-        except ValueError:
-            return []
-        chunk = _dict(card).get("image_chunk")
+        card = json_data if isinstance(json_data, dict) else _json_object(json_data)
+        chunk = card.get("image_chunk")
         if isinstance(chunk, dict):
             return self._image_chunk(chunk, "imageUuid", "imageId")
         return []
@@ -217,8 +214,7 @@ class Normalizer(AnswerState):
             if isinstance(url, str) and url:
                 events += self._image(url.rstrip("/").rsplit("/", 2)[-2] if "/" in url else url, url)
         for card_json in mr.get("cardAttachmentsJson") or []:
-            card = _dict(json.loads(card_json)) if isinstance(card_json, str) and _looks_json(card_json) else {}
-            chunk = _dict(card.get("image_chunk"))
+            chunk = _dict(_json_object(card_json).get("image_chunk"))
             if chunk.get("imageUrl") and (chunk.get("progress") or 0) >= 100 and not chunk.get("moderated"):
                 image_id = _str(chunk.get("imageUuid")) or _str(chunk["imageUrl"])
                 events += self._image(image_id, _str(chunk["imageUrl"]))
@@ -226,9 +222,9 @@ class Normalizer(AnswerState):
         return events
 
 
-def _looks_json(text: str) -> bool:
+def _json_object(text: Any) -> dict[str, Any]:
+    """A JSON object carried as a string (grok.com nests cards that way); {} for anything else."""
     try:
-        json.loads(text)
+        return _dict(json.loads(text)) if isinstance(text, str) else {}
     except ValueError:
-        return False
-    return True
+        return {}
