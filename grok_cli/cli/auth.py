@@ -13,7 +13,17 @@ if TYPE_CHECKING:
     from grok_cli.auth.check import CheckResult
     from grok_cli.auth.resolve import Active
 
-auth_app = typer.Typer(name="auth", help="Inspect the stored grok.com login.", no_args_is_help=True)
+auth_app = typer.Typer(
+    name="auth",
+    help="""Inspect the stored grok.com login.
+
+\b
+Examples:
+  grok auth status                 where the credentials come from (cookie names, never values)
+  grok auth status --check         ask grok.com whether they still work (exit 0, 3, 4 or 6)
+""",
+    no_args_is_help=True,
+)
 
 _STORE_NAMES = {"env": "GROK_COOKIE, for this run only", "keyring": "OS keyring, service 'grok-cli'", "file": "file"}
 

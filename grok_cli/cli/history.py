@@ -22,7 +22,16 @@ if TYPE_CHECKING:
     from grok_cli.sinks.style import Style
 
 app = typer.Typer(
-    help="The local history of conversations (history.db in the data dir).",
+    help="""The local history of conversations (history.db in the data dir).
+
+\b
+Examples:
+  grok history                              the latest conversations
+  grok history show last --last-answer      the last answer again, for a pipe
+  grok history search "regular expression"  conversations that mention it
+  grok history export 519dce3f --format md > chat.md
+  grok history rm last --remote             forget it here and on grok.com
+""",
     no_args_is_help=False,
     invoke_without_command=True,
     rich_markup_mode=None,
