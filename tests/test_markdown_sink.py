@@ -182,9 +182,8 @@ def test_control_characters_from_the_server_are_neutralised():
 
 
 def options(**kw) -> ChatOptions:
-    base = dict(jsonl=False, raw=False, words=["x"], model=None, prompt_file=None, show_reasoning=True,
-                private=False, search=True, timeout=None, proxy=None)
-    return ChatOptions.build(**{**base, **kw})
+    base = dict(prompt=["x"], jsonl=False, model=None, prompt_file=None, timeout=None, proxy=None)
+    return ChatOptions.from_flags(**{**base, **kw})
 
 
 def test_markdown_only_on_a_terminal_and_not_with_plain():

@@ -70,16 +70,16 @@ def ask(
     st = state(ctx)
 
     def body() -> int:
-        opts = ChatOptions.build(
+        opts = ChatOptions.from_flags(
+            prompt=prompt,
             jsonl=jsonl,
             raw=raw,
-            words=list(prompt or []),
             model=model,
             prompt_file=prompt_file,
-            files=tuple(file or ()),
-            show_reasoning=not no_reasoning,
+            file=file,
+            no_reasoning=no_reasoning,
             private=private,
-            search=not no_search,
+            no_search=no_search,
             save_images=save_images,
             timeout=timeout,
             proxy=proxy,

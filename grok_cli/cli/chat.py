@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from grok_cli.attachments import LocalFile, prompt_file, read_files
 from grok_cli.cli.prompt import compose_prompt
@@ -42,10 +42,30 @@ class ChatOptions:
     transport: str | None = None  # rest, ws or auto; None: GROK_TRANSPORT, config, rest
 
     @classmethod
-    def build(cls, *, jsonl: bool, raw: bool, **kwargs) -> ChatOptions:
+    def from_flags(
+        cls,
+        *,
+        prompt: list[str] | None,
+        jsonl: bool,
+        raw: bool = False,
+        file: list[str] | None = None,
+        no_reasoning: bool = False,
+        no_search: bool = False,
+        private: bool = False,
+        **same_names: Any,
+    ) -> ChatOptions:
+        """The options from the flags of `ask`, `continue` and `images`, by their own names."""
         if jsonl and raw:
             raise UsageError("--jsonl and --raw cannot be used together.")
-        return cls(output="jsonl" if jsonl else "raw" if raw else "plain", **kwargs)
+        return cls(
+            output="jsonl" if jsonl else "raw" if raw else "plain",
+            words=list(prompt or []),
+            files=tuple(file or ()),
+            show_reasoning=not no_reasoning,
+            search=not no_search,
+            private=private,
+            **same_names,
+        )
 
 
 def select_sink(io: IO, opts: ChatOptions, render: str = "auto") -> Sink:

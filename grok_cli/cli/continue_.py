@@ -76,16 +76,15 @@ def continue_(
     st = state(ctx)
 
     def body() -> int:
-        opts = ChatOptions.build(
+        opts = ChatOptions.from_flags(
+            prompt=prompt,
             jsonl=jsonl,
             raw=raw,
-            words=list(prompt or []),
             model=model,
             prompt_file=prompt_file,
-            files=tuple(file or ()),
-            show_reasoning=not no_reasoning,
-            private=False,
-            search=not no_search,
+            file=file,
+            no_reasoning=no_reasoning,
+            no_search=no_search,
             save_images=save_images,
             timeout=timeout,
             proxy=proxy,

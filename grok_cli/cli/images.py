@@ -56,15 +56,13 @@ def images(
     def body() -> int:
         from grok_cli.cli.chat import ChatOptions
 
-        opts = ChatOptions.build(
+        opts = ChatOptions.from_flags(
+            prompt=prompt,
             jsonl=jsonl,
-            raw=False,
-            words=list(prompt or []),
             model=model,
             prompt_file=prompt_file,
-            show_reasoning=False,
+            no_reasoning=True,  # an image answer's thinking is noise beside its progress lines
             private=private,
-            search=True,
             timeout=timeout,
             proxy=proxy,
         )
