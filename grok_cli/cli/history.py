@@ -18,7 +18,7 @@ from grok_cli.cli.context import state
 from grok_cli.io import IO
 
 if TYPE_CHECKING:
-    from grok_cli.history import History
+    from grok_cli.history import ConversationRecord, History, TurnRecord
     from grok_cli.sinks.style import Style
 
 app = typer.Typer(
@@ -74,6 +74,16 @@ def _resolve(history: History | None, ref: str) -> str:
             raise UsageError("The history has no conversation yet.", 'Start one with: grok ask "..."')
         raise UsageError(f"No conversation {ref!r} in the local history.", "`grok history list` shows them.")
     return found
+
+
+def _load(io: IO, ref: str) -> tuple[ConversationRecord, list[TurnRecord]]:
+    """One conversation and its turns, by id, prefix or `last`."""
+    with _history(io) as history:
+        conv_id = _resolve(history, ref)
+        assert history is not None  # _resolve found it there
+        conv, turns = history.conversation(conv_id), history.turns(conv_id)
+    assert conv is not None
+    return conv, turns
 
 
 def _write_json(io: IO, obj: Any) -> None:
@@ -151,15 +161,11 @@ def show(
 
         if as_json and last_answer:
             raise UsageError("--json and --last-answer cannot be used together.")
-        with _history(io) as history:
-            conv_id = _resolve(history, ref)
-            assert history is not None
-            conv, turns = history.conversation(conv_id), history.turns(conv_id)
-        assert conv is not None
+        conv, turns = _load(io, ref)
         if last_answer:
             answered = [t for t in turns if t.answer]
             if not answered:
-                raise UsageError(f"The conversation {conv_id} has no answer yet.")
+                raise UsageError(f"The conversation {conv.id} has no answer yet.")
             _out(io, _safe(io, answered[-1].answer))
         elif as_json:
             _write_json(io, conversation_json(conv, turns))
@@ -231,11 +237,7 @@ def export(
 
         if fmt not in ("md", "json"):
             raise UsageError(f"Unknown export format {fmt!r}.", "Use --format md or --format json.")
-        with _history(io) as history:
-            conv_id = _resolve(history, ref)
-            assert history is not None
-            conv, turns = history.conversation(conv_id), history.turns(conv_id)
-        assert conv is not None
+        conv, turns = _load(io, ref)
         if fmt == "json":
             _write_json(io, conversation_json(conv, turns))
         else:
