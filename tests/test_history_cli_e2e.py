@@ -141,3 +141,9 @@ def test_unknown_and_ambiguous_ids(grok, fake):
     start(grok, "x")
     r = grok("history", "show", "nope")
     assert r.code == 2 and "No conversation 'nope'" in r.stderr and r.stdout == ""
+
+
+def test_last_answer_of_a_conversation_without_one_is_a_usage_error(grok, fake):
+    assert grok("ask", "scenario:empty hi").code == 7  # the conversation exists, no answer came
+    r = grok("history", "show", "last", "--last-answer")
+    assert r.code == 2 and "has no answer yet" in r.stderr and r.stdout == ""
