@@ -37,12 +37,13 @@ def server():
 @pytest.fixture
 def fake(server):
     from grok_cli.testing import MODES
+    from grok_cli.testing.server import DEFAULT_UPLOAD_LIMIT
     from grok_cli.testing.state import DEFAULT_QUOTA
 
     server.scenario = "short"
     server.quota = dict(DEFAULT_QUOTA)  # the rate_limited scenario empties a quota
     server.modes = MODES  # tests may offer extra modes
-    server.upload_limit = 10 * 1024 * 1024
+    server.upload_limit = DEFAULT_UPLOAD_LIMIT
     server.upload_v2 = "ok"
     server.gone = set()
     server.clear_requests()

@@ -27,6 +27,7 @@ from types import FrameType
 
 from .fake import FakeGrok
 from .scenarios import SCENARIOS, UnknownScenario, parse
+from .server import DEFAULT_UPLOAD_LIMIT
 
 
 def _scenario(value: str) -> str:
@@ -47,7 +48,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--strict-statsig", action="store_true", help="accept only computed, fresh x-statsig-id values")
     parser.add_argument(
-        "--upload-limit", type=int, default=10 * 1024 * 1024, help="largest upload accepted, bytes (default 10 MiB)"
+        "--upload-limit", type=int, default=DEFAULT_UPLOAD_LIMIT, help="largest upload accepted, bytes (default 10 MiB)"
     )
     parser.add_argument(
         "--gone",

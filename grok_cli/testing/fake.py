@@ -17,7 +17,7 @@ from aiohttp import web
 
 from . import scenarios as sc
 from .gateway import GatewayMessage
-from .server import Recorded, Server
+from .server import DEFAULT_DELAY, DEFAULT_UPLOAD_LIMIT, Recorded, Server
 from .state import DEFAULT_CF_CLEARANCE, DEFAULT_QUOTA, DEFAULT_SSO, DEFAULT_USER_ID, Conversation
 
 __all__ = ["FakeGrok"]
@@ -33,10 +33,10 @@ class FakeGrok:
     def __init__(
         self,
         *,
-        delay: float = 0.002,
+        delay: float = DEFAULT_DELAY,
         scenario: str = "short",
         strict_statsig: bool = False,
-        upload_limit: int = 10 * 1024 * 1024,
+        upload_limit: int = DEFAULT_UPLOAD_LIMIT,
         host: str = "127.0.0.1",
         port: int = 0,
         assets_port: int = 0,

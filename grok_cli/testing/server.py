@@ -39,7 +39,7 @@ from .pages import challenge_headers, challenge_page, home_page, sign_in_page
 from .state import DEFAULT_CF_CLEARANCE, Asset, Conversation, Session, State, StoredResponse, Upload, make_sso
 from .statsig import Verdict, classify, encode
 
-__all__ = ["Recorded", "Server"]
+__all__ = ["DEFAULT_DELAY", "DEFAULT_UPLOAD_LIMIT", "Recorded", "Server"]
 
 Json = dict[str, Any]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -151,16 +151,20 @@ def _local_path(value: str | None) -> str:
     return value
 
 
+DEFAULT_DELAY = 0.002  # seconds between frames: streamed, yet fast enough for tests
+DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
+
+
 class Server:
     """Settings, state and request log shared by the three apps (owned by FakeGrok)."""
 
     def __init__(
         self,
         *,
-        delay: float = 0.002,
+        delay: float = DEFAULT_DELAY,
         scenario: str = "short",
         strict_statsig: bool = False,
-        upload_limit: int = 10 * 1024 * 1024,
+        upload_limit: int = DEFAULT_UPLOAD_LIMIT,
     ) -> None:
         self.state = State()
         self.delay = delay
