@@ -24,6 +24,7 @@ import tempfile
 import threading
 from collections.abc import Sequence
 from types import FrameType
+from typing import Any
 
 from .fake import FakeGrok
 from .scenarios import SCENARIOS, UnknownScenario, parse
@@ -59,6 +60,19 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _fake(args: argparse.Namespace, **listen: Any) -> FakeGrok:
+    """A server configured by the options both forms share (see _common)."""
+    srv = FakeGrok(
+        delay=args.delay,
+        scenario=args.scenario,
+        strict_statsig=args.strict_statsig,
+        upload_limit=args.upload_limit,
+        **listen,
+    )
+    srv.gone = set(args.gone)
+    return srv
+
+
 def _env_line(srv: FakeGrok) -> str:
     return " ".join(f"{key}={shlex.quote(value)}" for key, value in srv.env().items())
 
@@ -78,21 +92,12 @@ def serve(argv: Sequence[str]) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    srv = FakeGrok(
-        delay=args.delay,
-        scenario=args.scenario,
-        strict_statsig=args.strict_statsig,
-        upload_limit=args.upload_limit,
-        host=args.host,
-        port=args.port,
-        assets_port=args.assets_port,
-    )
+    srv = _fake(args, host=args.host, port=args.port, assets_port=args.assets_port)
     try:
         srv.start()
     except OSError as e:
         sys.stderr.write(f"fake grok: cannot listen on {args.host}:{args.port}: {e.strerror or e}\n")
         return 1
-    srv.gone = set(args.gone)
     line = _env_line(srv)
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
@@ -124,10 +129,7 @@ def run(argv: Sequence[str]) -> int:
         parser.error("missing command: python -m grok_cli.testing run [--scenario NAME] -- CMD ARGS...")
 
     home = None if os.environ.get("GROK_HOME") else tempfile.mkdtemp(prefix="grok-fake-home-")
-    with FakeGrok(
-        delay=args.delay, scenario=args.scenario, strict_statsig=args.strict_statsig, upload_limit=args.upload_limit
-    ) as srv:
-        srv.gone = set(args.gone)
+    with _fake(args) as srv:
         env = {**os.environ, **srv.env()}
         if home is not None:
             env["GROK_HOME"] = home
