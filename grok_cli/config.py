@@ -84,6 +84,7 @@ KEYS: tuple[Key, ...] = (
     Key("history", "GROK_HISTORY", _bool, True, "keep a local history of conversations"),
     Key("images_dir", "GROK_IMAGES_DIR", str, None, "where `grok images` saves images"),
     Key("render", "GROK_RENDER", _choice("auto", "markdown", "plain"), "auto", "answer rendering on a TTY"),
+    Key("system", "GROK_SYSTEM", str, None, "instructions (system prompt) for new conversations"),
     Key("statsig", "GROK_STATSIG", str, "auto", "x-statsig-id: auto, fallback, none, or a fixed value"),
     Key("base_url", "GROK_BASE_URL", _url, DEFAULT_BASE_URL, "web origin"),
     Key("assets_url", "GROK_ASSETS_URL", _url, DEFAULT_ASSETS_URL, "asset origin"),
@@ -103,6 +104,7 @@ class Settings:
     history: bool
     images_dir: str | None
     render: str
+    system: str | None
     statsig: str
     base_url: str
     assets_url: str

@@ -78,12 +78,14 @@ class TurnRecord:
     finished: str | None
     first_token_ms: int | None
     duration_ms: int | None
+    instructions: str | None = None  # "" for none; None when not known
 
     def to_json(self) -> dict[str, Any]:
         return {
             "user_response_id": self.user_response_id,
             "response_id": self.response_id,
             "parent_response_id": self.parent_response_id,
+            "instructions": self.instructions,
             "prompt": self.prompt,
             "answer": self.answer,
             "reasoning": self.reasoning,
@@ -126,6 +128,7 @@ class Continuation:
     model: str
     title: str | None
     private: bool
+    instructions: str | None = None  # of the latest turn that recorded them; "" for none
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +217,7 @@ class History:
         private: bool,
         prompt: str,
         parent_response_id: str | None,
+        instructions: str = "",
     ) -> int:
         """Insert the conversation if new, touch it, and add a turn with status ``incomplete``."""
         now = now_iso()
@@ -230,10 +234,10 @@ class History:
             )
             cur = db.execute(
                 """
-                INSERT INTO turns (conversation_id, parent_response_id, prompt, model, status, started)
-                VALUES (?, ?, ?, ?, 'incomplete', ?)
+                INSERT INTO turns (conversation_id, parent_response_id, prompt, instructions, model, status, started)
+                VALUES (?, ?, ?, ?, ?, 'incomplete', ?)
                 """,
-                (conversation_id, parent_response_id, prompt, model, now),
+                (conversation_id, parent_response_id, prompt, instructions, model, now),
             )
             assert cur.lastrowid is not None
             return cur.lastrowid
@@ -345,7 +349,7 @@ class History:
             """
             SELECT id, conversation_id, user_response_id, response_id, parent_response_id, prompt, answer,
                    reasoning, images, web_results, model, status, error_code, error_message, started,
-                   finished, first_token_ms, duration_ms
+                   finished, first_token_ms, duration_ms, instructions
             FROM turns WHERE conversation_id = ? ORDER BY id
             """,
             (conversation_id,),
@@ -395,12 +399,18 @@ class History:
             "ORDER BY id DESC LIMIT 1",
             (conversation_id,),
         ).fetchone()
+        instructions = self.db.execute(
+            "SELECT instructions FROM turns WHERE conversation_id = ? AND instructions IS NOT NULL "
+            "ORDER BY id DESC LIMIT 1",
+            (conversation_id,),
+        ).fetchone()
         return Continuation(
             conversation_id=conv.id,
             parent_response_id=row[0] if row else None,
             model=row[1] if row else conv.model,
             title=conv.title,
             private=conv.private,
+            instructions=instructions[0] if instructions else None,
         )
 
     def search(self, text: str, limit: int | None = None) -> list[SearchHit]:

@@ -92,6 +92,13 @@ def m001_initial(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m002_turn_instructions(db: sqlite3.Connection) -> None:
+    """The instructions (system prompt) a turn was sent with: '' for none, NULL when not known
+    (turns recorded before, or read back from grok.com)."""
+    db.execute("ALTER TABLE turns ADD COLUMN instructions TEXT")
+
+
 def migrate(db: sqlite3.Connection) -> list[str]:
     """Apply the missing migrations, each with its bookkeeping row in one IMMEDIATE transaction.
 

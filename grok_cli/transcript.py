@@ -59,8 +59,15 @@ def as_markdown(conv: ConversationRecord, turns: list[TurnRecord]) -> str:
     lines += [f"- Conversation: `{conv.id}`", f"- Model: {conv.model}", f"- Started: {local_time(conv.created)}"]
     if conv.private:
         lines.append("- Private: grok.com keeps no copy")
+    instructions = ""
     for turn in turns:
-        lines += ["", "## You", "", turn.prompt.rstrip("\n"), "", "## Grok", ""]
+        lines += ["", "## You", ""]
+        if turn.instructions is not None and turn.instructions != instructions:
+            # Said where they start or change: every turn after carries the same ones.
+            instructions = turn.instructions
+            quoted = [f"> {line}".rstrip() for line in instructions.strip().splitlines()]
+            lines += (["> **Instructions:**", ">", *quoted] if quoted else ["> **No instructions**"]) + [""]
+        lines += [turn.prompt.rstrip("\n"), "", "## Grok", ""]
         if turn.reasoning.strip():
             lines += ["<details><summary>Reasoning</summary>", "", turn.reasoning.strip(), "", "</details>", ""]
         if turn.answer:

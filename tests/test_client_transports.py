@@ -159,3 +159,32 @@ def test_fallback_still_announces_the_conversation_when_the_error_is_final():
     with pytest.raises(AuthError):
         asyncio.run(main())
     assert seen == [Conversation("c1", None, "fast")]
+
+
+@pytest.mark.parametrize("transport", ["rest", "ws"])
+def test_instructions_reach_grok_com_on_every_turn_and_empty_ones_are_not_sent(fake, home, transport):
+    from grok_cli.testing.scenarios import instructions_answer
+
+    first, second, third = collect(
+        fake,
+        home,
+        transport,
+        lambda _: ChatRequest("scenario:instructions hi", mode="fast", instructions="Answer in French"),
+        lambda prev: ChatRequest(
+            "scenario:instructions more",
+            mode="fast",
+            conversation_id=done_of(prev[0]).conversation_id,
+            parent_response_id=done_of(prev[0]).response_id,
+            instructions="Be brief",
+        ),
+        lambda _: ChatRequest("scenario:instructions plain", mode="fast"),
+    )
+    assert done_of(first).text == instructions_answer("Answer in French")
+    assert done_of(second).text == instructions_answer("Be brief")
+    assert done_of(third).text == instructions_answer("") == "No instructions."
+    assert fake.instructions() == ["Answer in French", "Be brief", ""]
+    if transport == "rest":
+        assert "customInstructions" not in fake.chat_requests()[-1].body
+    else:
+        creates = [m for m in fake.gateway_messages() if m.type == "session.create"]
+        assert "custom_instructions" not in creates[-1].message["event"]["session"]["x_grok"]

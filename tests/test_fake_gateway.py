@@ -86,6 +86,7 @@ def test_a_well_formed_turn_is_answered(fake):
         ([NEW, lambda sid: item("hi")("someone-else")], "another session"),
         ([NEW, item("hi", parent="x")], "no parent"),
         ([NEW, NEW], "sent twice"),
+        ([msg("session.create", session={"x_grok": {"custom_instructions": 3}})], "Invalid session settings"),
     ],
 )
 def test_frames_out_of_order_or_for_another_session_get_an_error_event(fake, frames, words):

@@ -331,6 +331,8 @@ def test_body_validation(srv, api):
     assert r.status == 400 and r.json()["error"]["code"] == 3
     r = api.new("see file", fileAttachments=[str(uuid.uuid4())])
     assert r.status == 400
+    r = api.new("hi", customInstructions=["not", "text"])
+    assert r.status == 400 and r.json()["error"]["message"] == "Invalid request body"
     r = api("POST", NEW, raw=b"{not json", headers={"Content-Type": "application/json"})
     assert r.status == 400
 

@@ -16,7 +16,7 @@ CONVERSATION = {
 }
 TURN = {
     "user_response_id": NULL_STR, "response_id": NULL_STR, "parent_response_id": NULL_STR,
-    "prompt": STR, "answer": STR, "reasoning": STR, "images": (list,), "web_results": (list,),
+    "instructions": NULL_STR, "prompt": STR, "answer": STR, "reasoning": STR, "images": (list,), "web_results": (list,),
     "model": STR, "status": STR, "error": (dict, type(None)), "started": STR, "finished": NULL_STR,
     "first_token_ms": NULL_INT, "duration_ms": NULL_INT,
 }

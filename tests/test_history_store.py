@@ -158,3 +158,18 @@ def test_a_conversation_from_grok_com_is_imported_once(store):
     assert [(t.prompt, t.status, t.started) for t in rows] == [
         ("q1", "complete", "2026-03-08T09:57:42.225Z"), ("q2", "incomplete", "2026-03-08T09:57:42.225Z")]
     assert store.continuation(A).parent_response_id == "a2"
+
+
+def test_each_turn_keeps_its_instructions_and_a_follow_up_gets_the_latest_known(store):
+    store.start_turn(conversation_id=A, model="fast", title=None, private=False, prompt="p1",
+                     parent_response_id=None, instructions="Answer in French")
+    store.start_turn(conversation_id=A, model="fast", title=None, private=False, prompt="p2",
+                     parent_response_id=None, instructions="")
+    assert [t.instructions for t in store.turns(A)] == ["Answer in French", ""]
+    assert store.turns(A)[0].to_json()["instructions"] == "Answer in French"
+    assert store.continuation(A).instructions == ""
+    # A turn recorded before instructions were kept says nothing about them.
+    store.db.execute("UPDATE turns SET instructions = NULL WHERE prompt = 'p2'")
+    assert store.continuation(A).instructions == "Answer in French"
+    store.db.execute("UPDATE turns SET instructions = NULL")
+    assert store.continuation(A).instructions is None

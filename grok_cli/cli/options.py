@@ -74,3 +74,17 @@ TransportOpt = Annotated[
         "default GROK_TRANSPORT or rest.",
     ),
 ]
+SystemOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--system",
+        "-s",
+        metavar="TEXT",
+        help="Instructions (a system prompt, grok.com's custom instructions); \"\" for none. "
+        "Default GROK_SYSTEM for a new conversation, the conversation's own for a follow-up.",
+    ),
+]
+SystemFileOpt = Annotated[
+    Optional[Path],
+    typer.Option("--system-file", metavar="PATH", dir_okay=False, help="Read the instructions from a file."),
+]

@@ -70,6 +70,12 @@ def session_create(req: ChatRequest, event_id: str) -> str:
         # Inferred from the REST body's disableSearch: section 9 names no search switch.
         "disable_search": req.disable_search,
     }
+    if req.instructions:
+        # Section 9 shows no instructions on the gateway. Its session settings are the REST body's
+        # flags in snake_case (forceConcise -> force_concise, ...), so the web app's custom
+        # instructions (REST customInstructions) go in the same place under the same rule. They
+        # belong to the session, which lasts one turn here, so every turn sends them again.
+        x_grok["custom_instructions"] = req.instructions
     if req.is_follow_up:
         x_grok.update({"conversation_id": req.conversation_id, "load_existing": True, "needs_history": False})
     else:

@@ -45,6 +45,9 @@ class ChatRequest:
     # What was uploaded for this turn (names, ids, MIME types), for the history and for
     # naming a file grok.com rejects; the ids are also in file_ids.
     attachments: tuple[Attachment, ...] = field(default_factory=tuple)
+    # Custom instructions (a system prompt), "" for none. grok.com keeps no instructions with a
+    # conversation, so every turn carries them again.
+    instructions: str = ""
 
     @property
     def message(self) -> str:
@@ -97,6 +100,10 @@ def chat_body(req: ChatRequest) -> dict[str, Any]:
         "disabledConnectorIds": [],
         "deviceEnvInfo": dict(_DEVICE_ENV),
     }
+    if req.instructions:
+        # The body field of the web app's custom-instructions setting (section 4.3); sent only
+        # when set, as no capture of the 2026 body shows it empty.
+        body["customInstructions"] = req.instructions
     if req.is_follow_up:
         if not req.parent_response_id:
             raise ValueError("a follow-up needs the parent assistant response id")

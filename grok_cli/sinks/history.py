@@ -53,6 +53,7 @@ def open_recorder(io: IO, path: Path, request: ChatRequest, *, title: str | None
         private=request.temporary,
         parent_response_id=request.parent_response_id,
         title=title,
+        instructions=request.instructions,
     )
 
 
@@ -87,6 +88,7 @@ class HistorySink:
         parent_response_id: str | None,
         title: str | None = None,
         clock: Callable[[], float] | None = None,
+        instructions: str = "",
     ) -> None:
         self.io = io
         self.history: History | None = history
@@ -94,6 +96,7 @@ class HistorySink:
         self.private = private
         self.parent_response_id = parent_response_id
         self.title = title
+        self.instructions = instructions
         self.clock = clock or io.monotonic
         self.started = self.clock()
         self.turn_id: int | None = None
@@ -168,6 +171,7 @@ class HistorySink:
                 private=self.private,
                 prompt=self.prompt,
                 parent_response_id=self.parent_response_id,
+                instructions=self.instructions,
             )
 
         if self._safely(start, patient=patient):

@@ -274,6 +274,23 @@ class FakeGrok:
                 turns.append((m.time, text))
         return [text for _, text in sorted(turns, key=lambda t: t[0])]
 
+    def instructions(self) -> list[str]:
+        """The custom instructions of every chat turn received, in order ("" for none): REST's
+        ``customInstructions``, or on the gateway its session's ``x_grok.custom_instructions``."""
+        turns = [
+            (r.time, r.body.get("customInstructions", "")) for r in self.chat_requests() if isinstance(r.body, dict)
+        ]
+        sessions: dict[int, str] = {}
+        for m in self.gateway_messages():
+            event = m.message["event"]
+            if m.type == "session.create":
+                session = event.get("session")
+                x_grok = session.get("x_grok") if isinstance(session, dict) else None
+                sessions[m.connection] = x_grok.get("custom_instructions", "") if isinstance(x_grok, dict) else ""
+            elif m.type == "conversation.item.create":
+                turns.append((m.time, sessions.get(m.connection, "")))
+        return [text for _, text in sorted(turns, key=lambda t: t[0])]
+
     @property
     def conversations(self) -> dict[str, Conversation]:
         """A deep copy of the conversation trees (soft-deleted ones included, flagged)."""

@@ -339,6 +339,9 @@ class Gateway:
             return
         session = event.get("session") if isinstance(event.get("session"), dict) else {}
         x_grok = session.get("x_grok") if isinstance(session.get("x_grok"), dict) else {}
+        if not isinstance(x_grok.get("custom_instructions", ""), str):
+            await ws.send_json(_error_event(_INVALID, "Invalid session settings"))
+            return
         s.mode, s.x_grok = str(session.get("model") or "fast"), x_grok
         resume = x_grok.get("conversation_id") or sid
         if resume:
@@ -417,6 +420,7 @@ class Gateway:
             "disableSearch": bool(s.x_grok.get("disable_search")),
             "imageGenerationCount": s.x_grok.get("image_generation_count", 2),
             "disableTextFollowUps": s.x_grok.get("disable_text_follow_ups", False),
+            "customInstructions": s.x_grok.get("custom_instructions", ""),
         }
         ctx = server.turn_context(
             conv=conv, new=s.new, message=message, param=param, body=body, mode=s.mode, parent=parent,

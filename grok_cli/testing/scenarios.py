@@ -186,6 +186,12 @@ def short_answer(prompt: str) -> str:
     return f"Hello! You asked about “{_topic(prompt)}”. This is a [fake] answer from the offline Grok server ✓"
 
 
+def instructions_answer(instructions: str) -> str:
+    """What the `instructions` scenario answers: the custom instructions the turn carried."""
+    shown = " ".join("".join(ch for ch in instructions if ch.isprintable() or ch.isspace()).split())
+    return f"Instructions: “{shown}”" if shown else "No instructions."
+
+
 def title_for(prompt: str) -> str:
     """The title the server gives a new conversation started with ``prompt``."""
     return f"Fake chat: {_topic(prompt)[:40]}"
@@ -832,6 +838,16 @@ def _model_error(ctx: ChatContext) -> Stream:
     return r.build()
 
 
+def _instructions(ctx: ChatContext) -> Stream:
+    """Answers with the custom instructions the turn carried, as grok.com received them."""
+    instructions = ctx.body.get("customInstructions", "")
+    r = _Reply(ctx)
+    r.opening()
+    r.layout()
+    r.complete(_words(instructions_answer(instructions if isinstance(instructions, str) else "")))
+    return r.build()
+
+
 def _stall(ctx: ChatContext) -> Stream:
     """A few tokens, then silence (default 600 s) until the client's idle timeout or Ctrl-C."""
     seconds = _float_param(ctx.param, 600.0)
@@ -1030,6 +1046,7 @@ SCENARIOS: dict[str, Scenario] = {
     "unknown_mode": _unknown_mode,
     "outdated_client": _reject(400, 3, "Invalid request. Please update your client."),
     "title": _title,
+    "instructions": _instructions,
 }
 
 

@@ -459,7 +459,8 @@ class Server:
             return web.Response(status=404, text="404 page not found", content_type="text/plain")
         message = body.get("message", "")
         attachments = body.get("fileAttachments") or []
-        if not isinstance(message, str) or not isinstance(attachments, list):
+        instructions = body.get("customInstructions", "")
+        if not isinstance(message, str) or not isinstance(attachments, list) or not isinstance(instructions, str):
             return _error(400, 3, "Invalid request body")
         if not message.strip() and not attachments:
             return _error(400, 3, "Message must not be empty")
