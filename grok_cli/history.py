@@ -219,7 +219,7 @@ class History:
         parent_response_id: str | None,
         instructions: str = "",
     ) -> int:
-        """Insert the conversation if new, touch it, and add a turn with status ``incomplete``."""
+        """Insert the conversation if new, touch it, and add a streaming turn with status ``incomplete``."""
         now = now_iso()
         with self._write() as db:
             db.execute(
@@ -234,21 +234,37 @@ class History:
             )
             cur = db.execute(
                 """
-                INSERT INTO turns (conversation_id, parent_response_id, prompt, instructions, model, status, started)
-                VALUES (?, ?, ?, ?, ?, 'incomplete', ?)
+                INSERT INTO turns (conversation_id, parent_response_id, prompt, instructions, model, status, started,
+                                   streaming)
+                VALUES (?, ?, ?, ?, ?, 'incomplete', ?, 1)
                 """,
                 (conversation_id, parent_response_id, prompt, instructions, model, now),
             )
             assert cur.lastrowid is not None
             return cur.lastrowid
 
-    def update_turn(self, turn_id: int, update: TurnUpdate, *, title: str | None = None) -> None:
+    def update_turn(
+        self,
+        turn_id: int,
+        update: TurnUpdate,
+        *,
+        title: str | None = None,
+        append_answer: bool = False,
+        append_reasoning: bool = False,
+        final: bool = True,
+    ) -> None:
+        """Write what changed. With ``append_answer`` (``append_reasoning``), ``update.answer``
+        (``update.reasoning``) is what arrived since the last write, added to the stored text: a
+        long answer is not rewritten at every write. A ``final`` write ends the streaming and
+        the answer is indexed for search."""
         if update.status not in STATUSES:
             raise ValueError(f"bad status {update.status!r}")
+        answer = "answer || ?" if append_answer else "?"
+        reasoning = "reasoning || ?" if append_reasoning else "?"
         with self._write() as db:
             db.execute(
-                """
-                UPDATE turns SET answer = ?, reasoning = ?, images = ?, web_results = ?,
+                f"""
+                UPDATE turns SET answer = {answer}, reasoning = {reasoning}, images = ?, web_results = ?, streaming = ?,
                     user_response_id = COALESCE(?, user_response_id), response_id = COALESCE(?, response_id),
                     status = ?, error_code = ?, error_message = ?, finished = ?, first_token_ms = ?,
                     duration_ms = ?
@@ -259,6 +275,7 @@ class History:
                     update.reasoning,
                     json.dumps(update.images, ensure_ascii=False),
                     json.dumps(update.web_results, ensure_ascii=False),
+                    0 if final else 1,
                     update.user_response_id,
                     update.response_id,
                     update.status,
@@ -318,13 +335,11 @@ class History:
             db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
 
     # -- reading ------------------------------------------------------------------------------
-    _CONV_COLUMNS = (
-        "c.id, c.title, c.model, c.private, c.created, c.updated, "
-        "(SELECT count(*) FROM turns t WHERE t.conversation_id = c.id)"
-    )
+    _CONV_COLUMNS = "c.id, c.title, c.model, c.private, c.created, c.updated, c.turn_count"
 
     # The conversation whose latest turn started last: turn ids only grow, timestamps can tie.
-    _NEWEST = "(SELECT max(t.id) FROM turns t WHERE t.conversation_id = c.id) DESC, c.rowid DESC"
+    # Both columns are in the conversations_newest index (migration m002), read backwards.
+    _NEWEST = "c.last_turn DESC, c.rowid DESC"
 
     @staticmethod
     def _conversation(row: tuple[Any, ...]) -> ConversationRecord:
@@ -372,10 +387,11 @@ class History:
             if row is None:
                 raise UsageError("The history has no conversation yet.", 'Start one with: grok ask "..."')
             return str(row[0])
+        # A range on the primary key: the ids that start with ``ref`` sort right after it.
         rows = self.db.execute(
-            f"SELECT {self._CONV_COLUMNS} FROM conversations c WHERE substr(c.id, 1, ?) = ? "
+            f"SELECT {self._CONV_COLUMNS} FROM conversations c WHERE c.id >= ? AND c.id < ? "
             f"ORDER BY {self._NEWEST} LIMIT 11",
-            (len(ref), ref),
+            (ref, ref + "\U0010ffff"),
         ).fetchall()
         exact = [r for r in rows if r[0] == ref]
         if exact or len(rows) == 1:
@@ -414,15 +430,23 @@ class History:
         )
 
     def search(self, text: str, limit: int | None = None) -> list[SearchHit]:
-        """Turns whose prompt or answer contain every word of ``text``, newest first."""
+        """Turns whose prompt or answer contain every word of ``text``, newest first.
+
+        The newest matches are chosen first and only theirs get a snippet: a common word
+        matches a large part of a long history, and a snippet reads the whole text it quotes.
+        """
+        query = fts_query(text)
         rows = self.db.execute(
             """
             SELECT t.conversation_id, c.title, t.response_id, t.started,
                    snippet(turns_fts, -1, char(2), char(3), '…', 16)
             FROM turns_fts JOIN turns t ON t.id = turns_fts.rowid JOIN conversations c ON c.id = t.conversation_id
-            WHERE turns_fts MATCH ? ORDER BY t.id DESC LIMIT ?
+            WHERE turns_fts MATCH ? AND turns_fts.rowid IN (
+                SELECT rowid FROM turns_fts WHERE turns_fts MATCH ? ORDER BY rowid DESC LIMIT ?
+            )
+            ORDER BY t.id DESC
             """,
-            (fts_query(text), -1 if limit is None else limit),
+            (query, query, -1 if limit is None else limit),
         )
         return [SearchHit(*r) for r in rows]
 

@@ -99,6 +99,79 @@ def m002_turn_instructions(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE turns ADD COLUMN instructions TEXT")
 
 
+@migration
+def m003_newest_first_and_streamed_answers(db: sqlite3.Connection) -> None:
+    """Listing and ``last`` read one index instead of counting every conversation's turns, and an
+    answer being streamed is appended to without re-indexing it at every write.
+
+    ``conversations.last_turn`` and ``turn_count`` are kept by triggers on ``turns``. While
+    ``turns.streaming`` is 1 the search index holds the turn's prompt with an empty answer; the
+    final write clears it and the answer is indexed once, whole.
+    """
+    db.execute("ALTER TABLE conversations ADD COLUMN last_turn INTEGER")
+    db.execute("ALTER TABLE conversations ADD COLUMN turn_count INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        """
+        UPDATE conversations SET
+            last_turn = (SELECT max(t.id) FROM turns t WHERE t.conversation_id = conversations.id),
+            turn_count = (SELECT count(*) FROM turns t WHERE t.conversation_id = conversations.id)
+        """
+    )
+    # Scanned backwards, the index gives last_turn DESC, rowid DESC; conversations without a turn last.
+    db.execute("CREATE INDEX conversations_newest ON conversations (last_turn)")
+    db.execute(
+        """
+        CREATE TRIGGER turns_count_ai AFTER INSERT ON turns BEGIN
+            UPDATE conversations SET last_turn = max(coalesce(last_turn, 0), new.id), turn_count = turn_count + 1
+            WHERE id = new.conversation_id;
+        END
+        """
+    )
+    db.execute(
+        """
+        CREATE TRIGGER turns_count_ad AFTER DELETE ON turns BEGIN
+            UPDATE conversations SET turn_count = turn_count - 1,
+                last_turn = (SELECT max(t.id) FROM turns t WHERE t.conversation_id = old.conversation_id)
+            WHERE id = old.conversation_id;
+        END
+        """
+    )
+    db.execute("ALTER TABLE turns ADD COLUMN streaming INTEGER NOT NULL DEFAULT 0")
+    for trigger in ("turns_ai", "turns_ad", "turns_au"):
+        db.execute(f"DROP TRIGGER {trigger}")
+    # What the index holds for a row: its answer only once it is no longer streaming. The
+    # external-content 'delete' must be given exactly what was indexed.
+    db.execute(
+        """
+        CREATE TRIGGER turns_ai AFTER INSERT ON turns BEGIN
+            INSERT INTO turns_fts (rowid, prompt, answer)
+            VALUES (new.id, new.prompt, CASE WHEN new.streaming THEN '' ELSE new.answer END);
+        END
+        """
+    )
+    db.execute(
+        """
+        CREATE TRIGGER turns_ad AFTER DELETE ON turns BEGIN
+            INSERT INTO turns_fts (turns_fts, rowid, prompt, answer)
+            VALUES ('delete', old.id, old.prompt, CASE WHEN old.streaming THEN '' ELSE old.answer END);
+        END
+        """
+    )
+    db.execute(
+        """
+        CREATE TRIGGER turns_au AFTER UPDATE OF prompt, answer, streaming ON turns
+        WHEN old.prompt IS NOT new.prompt OR old.streaming IS NOT new.streaming
+            OR (NOT new.streaming AND old.answer IS NOT new.answer)
+        BEGIN
+            INSERT INTO turns_fts (turns_fts, rowid, prompt, answer)
+            VALUES ('delete', old.id, old.prompt, CASE WHEN old.streaming THEN '' ELSE old.answer END);
+            INSERT INTO turns_fts (rowid, prompt, answer)
+            VALUES (new.id, new.prompt, CASE WHEN new.streaming THEN '' ELSE new.answer END);
+        END
+        """
+    )
+
+
 def migrate(db: sqlite3.Connection) -> list[str]:
     """Apply the missing migrations, each with its bookkeeping row in one IMMEDIATE transaction.
 

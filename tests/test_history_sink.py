@@ -188,3 +188,38 @@ def test_a_lock_that_is_never_released_costs_a_warning_not_a_hang(path, monkeypa
     sink.close(ExitStatus.OK)
     other.execute("ROLLBACK")
     assert "not saved in the history" in io.stderr.getvalue()
+
+
+def test_a_fast_answer_is_written_every_few_kilobytes_not_only_every_interval(path):
+    from grok_cli.sinks.history import FLUSH_BYTES
+
+    sink = make_sink(path)  # the clock never moves: only the amount of text can call for a write
+    sink.on_event(Conversation(CONV, None, "fast"))
+    piece = "x" * 1000
+    for _ in range(FLUSH_BYTES // len(piece) + 1):
+        sink.on_event(Token(piece))
+    stored = only_turn(path)[1].answer
+    assert stored and set(stored) == {"x"}  # a kill -9 now would lose only what came after it
+    sink.on_event(Token("y"))
+    sink.close(ExitStatus.INTERRUPTED)
+    assert only_turn(path)[1].answer == piece * (FLUSH_BYTES // len(piece) + 1) + "y"
+
+
+def test_streaming_writes_append_and_the_answer_is_searchable_once_finished(path):
+    clock = Clock()
+    sink = make_sink(path, clock=clock, prompt="about penguins")
+    sink.on_event(Conversation(CONV, None, "fast"))
+    sink.on_event(Reasoning("cold ", None))
+    sink.on_event(Token("they live "))
+    clock.now += FLUSH_INTERVAL
+    sink.on_event(Token("in Antarctica"))
+    history = open_history(path)
+    assert [h.conversation_id for h in history.search("penguins")] == [CONV]  # the prompt at once
+    assert history.search("antarctica") == []  # the answer once the turn is over
+    clock.now += FLUSH_INTERVAL
+    sink.on_event(Reasoning("places", None))
+    sink.on_event(Token(", mostly"))
+    sink.close(ExitStatus.OK)
+    _, turn = only_turn(path)
+    assert (turn.answer, turn.reasoning) == ("they live in Antarctica, mostly", "cold places")
+    assert [h.conversation_id for h in history.search("antarctica mostly")] == [CONV]

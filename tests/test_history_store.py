@@ -173,3 +173,28 @@ def test_each_turn_keeps_its_instructions_and_a_follow_up_gets_the_latest_known(
     assert store.continuation(A).instructions == "Answer in French"
     store.db.execute("UPDATE turns SET instructions = NULL")
     assert store.continuation(A).instructions is None
+
+
+def test_a_history_from_before_the_newest_index_keeps_its_order_counts_and_search(tmp_path, monkeypatch):
+    path = tmp_path / "old.db"
+    everything = list(migrations.MIGRATIONS)
+    monkeypatch.setattr(migrations, "MIGRATIONS", everything[:1])
+    old = open_history(path)
+    for conv in (A, B, C, B):
+        old.db.execute("INSERT OR IGNORE INTO conversations VALUES (?, NULL, 'fast', 0, 'x', 'x')", (conv,))
+        old.db.execute(
+            "INSERT INTO turns (conversation_id, prompt, answer, model, status, started) "
+            "VALUES (?, 'p', 'indexed words', 'fast', 'complete', 'x')",
+            (conv,),
+        )
+    old.close()
+    monkeypatch.setattr(migrations, "MIGRATIONS", everything)
+    h = open_history(path)
+    assert [(c.id, c.turns) for c in h.conversations()] == [(B, 2), (C, 1), (A, 1)]
+    assert h.resolve("last") == B
+    assert len(h.search("indexed words")) == 4
+    t = turn(h, A)
+    h.update_turn(t, TurnUpdate(answer="fresh", status="complete"))
+    assert [(c.id, c.turns) for c in h.conversations(1)] == [(A, 2)] and len(h.search("fresh")) == 1
+    h.delete(A)
+    assert [c.id for c in h.conversations()] == [B, C] and len(h.search("indexed")) == 3

@@ -1,9 +1,12 @@
 """Recording a turn in the local history while it streams.
 
 The row is written as soon as the conversation is known (status ``incomplete``), brought up to
-date at most every ``FLUSH_INTERVAL`` seconds and on the final events, and closed with the real
-outcome in ``close()``: an answer cut off by Ctrl-C, SIGTERM or a failure keeps the text that had
-arrived. A history that cannot be written costs a warning, never the answer.
+date every ``FLUSH_INTERVAL`` seconds or ``FLUSH_BYTES`` of new text, whichever comes first, and
+on the final events, and closed with the real outcome in ``close()``: an answer cut off by Ctrl-C,
+SIGTERM or a failure keeps the text that had arrived, and a process killed outright loses at most
+the text of one such interval. Streaming writes append what arrived since the last one; the
+answer is indexed for search once, by the last write. A history that cannot be written costs a
+warning, never the answer.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from grok_cli.protocol.payload import ChatRequest
 from grok_cli.sinks.style import warn
 
 FLUSH_INTERVAL = 1.0
+FLUSH_BYTES = 16 * 1024  # characters, in fact: what a write may lag behind at most, between intervals
 # A write that meets another process's lock waits in steps this long: while the answer streams it
 # gives up after one and is retried at the next flush, so the stream (and Ctrl-C) never waits
 # behind another grok.
@@ -101,8 +105,13 @@ class HistorySink:
         self.started = self.clock()
         self.turn_id: int | None = None
         self.update = TurnUpdate()
+        # Text not written yet (the row holds everything before it); Done's full text replaces
+        # both when it comes.
         self._answer: list[str] = []
         self._reasoning: list[str] = []
+        self._unwritten = 0  # characters in those two lists
+        self._flush_at = FLUSH_BYTES  # a write that waited for the lock in vain is not retried per token
+        self._final_text: str | None = None
         self._images: dict[str, dict[str, str | None]] = {}
         self._title_changed = False
         self._last_flush = self.started
@@ -122,8 +131,10 @@ class HistorySink:
             if upd.first_token_ms is None:
                 upd.first_token_ms = self._elapsed_ms()
             self._answer.append(event.text)
+            self._unwritten += len(event.text)
         elif isinstance(event, Reasoning):
             self._reasoning.append(event.text.strip() + "\n" if event.tag == "header" else event.text)
+            self._unwritten += len(event.text)
         elif isinstance(event, UserTurn):
             upd.user_response_id = event.response_id
         elif isinstance(event, SearchResults):
@@ -135,12 +146,16 @@ class HistorySink:
         elif isinstance(event, Done):
             upd.response_id = event.response_id or upd.response_id
             if event.text:
-                self._answer = [event.text]
+                self._final_text = event.text
         elif isinstance(event, Error):
             upd.error_code, upd.error_message = event.code, event.message
         else:
             return
-        if isinstance(event, Done | Title | UserTurn) or self.clock() - self._last_flush >= FLUSH_INTERVAL:
+        if (
+            isinstance(event, Done | Title | UserTurn)
+            or self._unwritten >= self._flush_at
+            or self.clock() - self._last_flush >= FLUSH_INTERVAL
+        ):
             self._flush()
 
     def close(self, status: ExitStatus) -> None:
@@ -152,7 +167,7 @@ class HistorySink:
             upd.error_code = status.name.lower()
         upd.finished = now_iso()
         upd.duration_ms = self._elapsed_ms()
-        self._flush(patient=True)
+        self._flush(patient=True, final=True)
         if self.history is not None:
             self.history.close()
             self.history = None
@@ -177,18 +192,28 @@ class HistorySink:
         if self._safely(start, patient=patient):
             self._unstarted = None
 
-    def _flush(self, *, patient: bool = False) -> None:
+    def _flush(self, *, patient: bool = False, final: bool = False) -> None:
         self._start(patient=patient)
         if self.turn_id is None:
             return
         self._last_flush = self.clock()
         upd = self.update
-        upd.answer = "".join(self._answer)
+        # Done's text is the whole answer: written whole, once, by the last write.
+        replace = final and self._final_text is not None
+        upd.answer = self._final_text if replace else "".join(self._answer)
         upd.reasoning = "".join(self._reasoning)
         upd.images = list(self._images.values())
         title = self.title if self._title_changed else None
         turn_id = self.turn_id
-        self._safely(lambda h: h.update_turn(turn_id, upd, title=title), patient=patient)
+
+        def write(history: History) -> None:
+            history.update_turn(
+                turn_id, upd, title=title, append_answer=not replace, append_reasoning=True, final=final
+            )
+
+        if self._safely(write, patient=patient):
+            self._answer, self._reasoning, self._unwritten = [], [], 0
+        self._flush_at = self._unwritten + FLUSH_BYTES
 
     def _safely(self, write: Callable[[History], None], *, patient: bool) -> bool:
         """Run ``write``; False when it could not be done (now, or at all).
