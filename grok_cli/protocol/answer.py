@@ -7,7 +7,9 @@ images, and it alone decides what ``Done`` says and why an ended stream is incom
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from grok_cli.errors import GrokError, UpstreamError
@@ -152,14 +154,13 @@ class AnswerState:
                 parts.append(part)
         return f"{self._assets_url}/{'/'.join(parts)}{sep}{query}"
 
-    def _image_chunk(self, chunk: dict[str, Any], *id_keys: str) -> list[Event]:
+    def _image_chunk(self, chunk: Mapping[str, Any], *id_keys: str) -> list[Event]:
         """Progress of one generated image; its final, unmoderated version becomes an Image."""
         url = chunk.get("imageUrl")
         if not isinstance(url, str) or not url:
             return []
         image_id = next((v for k in id_keys if isinstance(v := chunk.get(k), str) and v), url)
-        progress = chunk.get("progress")
-        progress = int(progress) if isinstance(progress, (int, float)) else 0
+        progress = percent(chunk.get("progress"))
         moderated = bool(chunk.get("moderated"))
         absolute = self._absolute(url)
         events: list[Event] = [ImageProgress(image_id, absolute, progress, moderated)]
@@ -178,3 +179,21 @@ class AnswerState:
             return []
         self._images_done |= {image_id, absolute}
         return [Image(image_id, absolute)]
+
+
+def percent(value: Any) -> int:
+    """A progress value as 0..100; anything that is not a finite number counts as 0."""
+    if not isinstance(value, (int, float)) or isinstance(value, float) and not math.isfinite(value):
+        return 0
+    return int(max(0, min(100, value)))
+
+
+def json_object(text: Any) -> dict[str, Any]:
+    """A JSON object carried as a string (grok.com nests cards that way); {} for anything else."""
+    if not isinstance(text, str):
+        return {}
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -100,6 +100,12 @@ def _by_text(message: str, code: int | None) -> GrokError | None:
             "grok.com is not available in this region.",
             "Use a proxy in a supported region (--proxy or HTTPS_PROXY).",
         )
+    if "castle" in low:
+        return BlockedError(
+            "grok.com refused the turn: it wants a Castle anti-bot token (castle_request_token), "
+            "which only its web page can mint.",
+            "grok cannot make that token. Try again later, or try `--transport rest`.",
+        )
     if "anti-bot" in low:
         return BlockedError(
             "grok.com's anti-bot rules rejected the request.",
@@ -218,7 +224,7 @@ def _attachment_error(item: Mapping[str, Any], flag: str, attachments: Sequence[
     reason, hint = _ATTACHMENT_PROBLEMS[flag]
     limit = details.get("maxSizeBytes")
     pages = details.get("maxPages")
-    if isinstance(limit, int) and limit > 0:
+    if isinstance(limit, int) and 0 < limit < 2**53:
         reason += f" (the limit is {human_size(limit)})"
     if isinstance(pages, int) and pages > 0:
         reason += f" (at most {pages} pages)"

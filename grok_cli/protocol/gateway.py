@@ -1,37 +1,50 @@
-"""The WebSocket chat gateway (``/ws/mgw/``, protocol section 9): client frames and events.
+"""The WebSocket chat gateway (``/ws/mgw/``, protocol sections 9 and 9.1): client frames and events.
 
-Pure, no I/O. Every message either way is one JSON text frame
-``{"session_id": <conversation id, optional>, "event": {"type": ..., ...}}``.
+Pure, no I/O. Every message either way carries ``{"session_id": <conversation id, optional>,
+"event": {"type": ..., ...}}``; grok.com packs several of them into one server message.
 
-Beyond section 9, two shapes come from a public test suite of a gateway client (scripted
-"live mgw" frames): ``conversation.item.added`` carrying the user item's id, and the
-``CHANNEL_ASSISTANT_NOTETAKER_HEADER`` / ``..._SUMMARY`` text channels (grok's own enum
-``Channel``), which are the REST stream's ``header`` / ``summary`` reasoning tags.
+A turn as the web app sees it (section 9.1): lifecycle events around ``response.chunk``s whose
+``text`` is answer only on ``CHANNEL_ASSISTANT_RESPONSE`` (every other channel is thinking; the
+NOTETAKER ones are the REST stream's ``header`` / ``summary`` tags), then ``response.done``, and
+after it ``response.persisted``, the title and the follow-up suggestions. A resumed conversation
+may first replay its thread as ``conversation.history.*`` events: old text, not this answer.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from grok_cli.errors import UsageError
-from grok_cli.events import Conversation, Event, SearchResult, SearchResults, Title, ToolCall, UserTurn
-from grok_cli.protocol.answer import AnswerState
+from grok_cli.events import (
+    Conversation,
+    Event,
+    SearchResult,
+    SearchResults,
+    Suggestions,
+    Title,
+    ToolCall,
+    UserTurn,
+)
+from grok_cli.protocol.answer import AnswerState, json_object
 from grok_cli.protocol.errors import classify_stream_error
 from grok_cli.protocol.payload import ChatRequest
+from grok_cli.protocol.render import strip_markup
 
 GATEWAY_PATH = "/ws/mgw/"
 RESPONSE_CHANNEL = "CHANNEL_ASSISTANT_RESPONSE"
-_REASONING_CHANNELS: dict[str, str | None] = {
-    "CHANNEL_ASSISTANT_THINKING": None,
-    "CHANNEL_ASSISTANT_ANALYSIS": None,
-    "CHANNEL_ASSISTANT_REASONING": None,
+# Thinking channels whose text is a timeline step, tagged as REST tags it; other thinking has no tag.
+_REASONING_TAGS = {
     "CHANNEL_ASSISTANT_NOTETAKER_HEADER": "header",
     "CHANNEL_ASSISTANT_NOTETAKER_SUMMARY": "summary",
 }
+_IMAGE_IDS = ("imageUuid", "imageId", "image_id")
+LINGER = 0.3  # seconds of silence after response.done that end the turn (well under a second)
+TITLE_WAIT = 2.0  # ... while a stored new conversation still waits for its title
 _NOT_FOUND = 5  # google.rpc NOT_FOUND: the conversation to resume does not exist
 
 Json = dict[str, Any]
@@ -117,12 +130,43 @@ def pong(event_id: Any) -> str:
     return frame({"type": "pong", "event_id": event_id})
 
 
-def parse_message(text: str | bytes) -> Json | None:
-    """The event of one server frame, or None for anything that is not one."""
-    try:
-        message = json.loads(text)
-    except ValueError:
-        return None
+_decoder = json.JSONDecoder()
+# Where the next event may start after one that does not decode: after a closing brace, or at
+# an envelope's first key (quotes inside JSON strings are escaped, so this is never inside one).
+_RESYNC = re.compile(r'(?<=\})\s*\{|\{\s*"(?:session_id|event)"\s*:')
+
+
+def split_events(text: str) -> tuple[list[Json], str]:
+    """The events of one server message, and what of it could not be read.
+
+    grok.com packs several events into one WebSocket message, back to back (``{..}{..}``,
+    section 9.1). A piece that does not decode is skipped up to the next object boundary, so
+    one bad event costs only itself; the skipped text is returned for ``--raw`` to show.
+    """
+    events: list[Json] = []
+    unreadable: list[str] = []
+    i, end = 0, len(text)
+    while True:
+        while i < end and text[i].isspace():
+            i += 1
+        if i >= end:
+            break
+        try:
+            value, i_next = _decoder.raw_decode(text, i)
+        except (ValueError, RecursionError):
+            resync = _RESYNC.search(text, i + 1)
+            i_next = resync.start() if resync else end
+            unreadable.append(text[i:i_next])
+            i = i_next
+            continue
+        i = i_next
+        event = _event_of(value)
+        if event is not None:
+            events.append(event)
+    return events, "".join(unreadable)
+
+
+def _event_of(message: Any) -> Json | None:
     if not isinstance(message, Mapping):
         return None
     event = message.get("event")
@@ -141,19 +185,40 @@ class GatewayNormalizer(AnswerState):
     session_id: str | None = None
     attached = False
     ended = False  # session.ended: nothing more will come
+    persisted = False  # response.persisted: grok.com stored the turn; a new conversation's title follows
+    suggested = False  # the late follow_up_suggestions chunk arrived: nothing else is expected
+    _part_start = 0  # where in the answer the current text part (closed by output_text.done) began
 
     @property
     def ready(self) -> bool:
         """The session exists and is attached to a conversation: the message may be sent."""
         return self.session_id is not None and self.attached
 
+    @property
+    def settled(self) -> bool:
+        """Nothing more is expected: the session ended, or the answer, its title (for a new
+        conversation) and the follow-up suggestions all arrived."""
+        if self.ended:
+            return True
+        new = self._requested_conversation is None
+        return self.finished and self.suggested and (self.title is not None or not new)
+
+    def linger(self) -> float:
+        """How long a silence after ``response.done`` may last before the turn counts as over.
+
+        The title and the suggestions come after ``response.done`` (section 9.1); a stored new
+        conversation is still to be named, which takes grok.com a moment longer.
+        """
+        awaiting_title = self.persisted and self.title is None and self._requested_conversation is None
+        return TITLE_WAIT if awaiting_title else LINGER
+
     def feed(self, event: Mapping[str, Any]) -> list[Event]:
         kind = _str(event.get("type"))
         handler = _HANDLERS.get(kind)
         if handler is None:
-            return []
+            return []  # lifecycle markers, history replay, presence: nothing of the answer
         rid = _str(event.get("response_id"))
-        if rid and kind.startswith("response."):
+        if rid and kind.startswith("response.") and not self.finished:
             self.response_id = rid
         return handler(self, event)
 
@@ -166,7 +231,7 @@ class GatewayNormalizer(AnswerState):
     def _on_attached(self, event: Mapping[str, Any]) -> list[Event]:
         conversation = _dict(event.get("conversation"))
         conv_id = _str(conversation.get("id")) or _str(conversation.get("conversation_id"))
-        if not conv_id:
+        if not conv_id or self.attached:
             return []
         self.attached = True
         self.conversation_id = conv_id
@@ -177,14 +242,14 @@ class GatewayNormalizer(AnswerState):
     def _on_item_added(self, event: Mapping[str, Any]) -> list[Event]:
         item = _dict(event.get("item"))
         item_id = _str(item.get("id"))
-        if item.get("role") != "user" or not item_id:
+        if item.get("role") != "user" or not item_id or self.user_response_id is not None:
             return []
         self.user_response_id = item_id
         return [UserTurn(item_id)]
 
     def _on_title(self, event: Mapping[str, Any]) -> list[Event]:
         title = _str(event.get("title")) or _str(_dict(event.get("conversation")).get("title"))
-        if not title:
+        if not title or title == self.title:
             return []
         self.title = title
         return [Title(title)]
@@ -194,6 +259,8 @@ class GatewayNormalizer(AnswerState):
         return []
 
     def _on_error(self, event: Mapping[str, Any]) -> list[Event]:
+        if self.finished:
+            return []  # the answer is complete; a late complaint cannot take it back
         error = event.get("error") or {"message": _str(event.get("message")) or "unknown error"}
         if isinstance(error, Mapping) and error.get("code") == _NOT_FOUND and not self.attached:
             raise UsageError(
@@ -201,12 +268,24 @@ class GatewayNormalizer(AnswerState):
             )
         raise classify_stream_error(error)
 
-    # -- the answer ---------------------------------------------------------------------------
+    # -- the response ---------------------------------------------------------------------------
+    def _on_response_created(self, event: Mapping[str, Any]) -> list[Event]:
+        rid = _str(_dict(event.get("response")).get("id"))
+        if rid and not self.finished:
+            self.response_id = rid
+        return []
+
+    def _on_output_item(self, event: Mapping[str, Any]) -> list[Event]:
+        item = _dict(event.get("item"))
+        if item.get("role") == "assistant" and _str(item.get("id")) and self.response_id is None:
+            self.response_id = item["id"]
+        return []
+
     def _on_chunk(self, event: Mapping[str, Any]) -> list[Event]:
         chunk = _dict(event.get("chunk"))
         events: list[Event] = []
-        text = chunk.get("text")
-        if isinstance(text, Mapping) and _str(text.get("text")):
+        text = _dict(chunk.get("text"))
+        if _str(text.get("text")):
             events += self._on_text(text["text"], _str(text.get("channel")))
         if isinstance(chunk.get("tool_usage_card"), Mapping):
             events += self._on_tool_card(chunk["tool_usage_card"])
@@ -215,15 +294,22 @@ class GatewayNormalizer(AnswerState):
         if isinstance(chunk.get("render_citation"), Mapping):
             number = _str(chunk["render_citation"].get("citation_id"))
             events += self._final_text(f"[{number}]") if number else []
-        for key in ("render_generated_image", "render_edited_image"):
-            if isinstance(chunk.get(key), Mapping):
-                events += self._image_chunk(_dict(chunk[key].get("image_chunk")), "imageUuid", "imageId")
+        for key in ("render_generated_image", "render_edited_image", "image_chunk"):
+            image = chunk.get(key)
+            if isinstance(image, Mapping):
+                inner = image.get("image_chunk")
+                events += self._image_chunk(inner if isinstance(inner, Mapping) else image, *_IMAGE_IDS)
+        if isinstance(chunk.get("card_attachment"), Mapping):
+            events += self._on_card(chunk["card_attachment"])
+        if "follow_up_suggestions" in chunk:
+            events += self._on_suggestions(chunk["follow_up_suggestions"])
         return events
 
     def _on_text(self, text: str, channel: str) -> list[Event]:
-        if channel in _REASONING_CHANNELS:
-            return self._reasoning(text, _REASONING_CHANNELS[channel])
-        return self._answer_text(text)
+        if channel == RESPONSE_CHANNEL:
+            return self._answer_text(text)
+        # Every other channel, including one never seen before, is thinking: never answer text.
+        return self._reasoning(text, _REASONING_TAGS.get(channel))
 
     def _on_delta(self, event: Mapping[str, Any]) -> list[Event]:
         delta = _str(event.get("delta"))
@@ -233,29 +319,43 @@ class GatewayNormalizer(AnswerState):
             return self._reasoning(delta, None)
         return self._answer_text(delta)
 
+    def _on_reasoning_delta(self, event: Mapping[str, Any]) -> list[Event]:
+        delta = _str(event.get("delta"))
+        return self._reasoning(delta, None) if delta else []
+
     def _on_text_done(self, event: Mapping[str, Any]) -> list[Event]:
-        # The whole text again; only useful when no chunk carried it.
-        text = _str(event.get("text"))
-        if self._streamed_final or not text:
+        """The whole text of the part just streamed: the answer when nothing streamed, the
+        missing end when the stream lost it; a different text is kept rather than lost."""
+        whole = _str(event.get("text"))
+        if not whole:
             return []
-        return self._answer_text(text)
+        events = self._final_text(self._render.flush())
+        done = strip_markup(whole)
+        streamed = "".join(self._text[self._part_start :])
+        if done.startswith(streamed):
+            events += self._final_text(done[len(streamed) :])
+        elif len(done) > len(streamed) and not streamed.startswith(done):
+            # Printed words cannot be taken back; the record keeps grok.com's fuller text.
+            self._text[self._part_start :] = [done]
+        self._part_start = len(self._text)
+        return events
 
     def _on_tool_card(self, card: Mapping[str, Any]) -> list[Event]:
         card_id = _str(card.get("tool_usage_card_id")) or None
         for name, value in card.items():
             if name == "tool_usage_card_id" or not isinstance(value, Mapping):
                 continue
-            args: dict[str, Any] | str = dict(value["args"]) if isinstance(value.get("args"), Mapping) else dict(value)
-            return self._tool(ToolCall(name, args, card_id), card_id or json.dumps(card, sort_keys=True))
+            args = dict(value["args"]) if isinstance(value.get("args"), Mapping) else dict(value)
+            return self._tool(ToolCall(name, args, card_id), card_id or _card_key(card))
         return []
 
     def _on_tool_result(self, result: Mapping[str, Any]) -> list[Event]:
         found: list[SearchResult] = []
-        for page in _dict(result.get("web_search")).get("webpages") or []:
+        for page in _list(_dict(result.get("web_search")).get("webpages")):
             page = _dict(page)
             if _str(page.get("url")):
                 found.append(SearchResult(page["url"], _str(page.get("title")), _str(page.get("snippet"))))
-        for post in _dict(result.get("x_post")).get("posts") or []:
+        for post in _list(_dict(result.get("x_post")).get("posts")):
             post = _dict(post)
             user, post_id = _str(post.get("userhandle")), _str(post.get("post_id"))
             if user and post_id:
@@ -272,28 +372,58 @@ class GatewayNormalizer(AnswerState):
     def _on_output(self, event: Mapping[str, Any]) -> list[Event]:
         output = _dict(event.get("output"))
         stream_error = output.get("stream_error")
-        if stream_error:
+        if stream_error and not self.finished:
             raise self._stream_errors([stream_error]) or classify_stream_error(stream_error)
-        card = _dict(output.get("card_attachment"))
+        return self._on_card(_dict(output.get("card_attachment")))
+
+    def _on_card(self, card: Mapping[str, Any]) -> list[Event]:
         data = card.get("json_data") or card.get("jsonData")
-        try:
-            parsed = json.loads(data) if isinstance(data, str) else data
-        except ValueError:
-            return []
-        return self._image_chunk(_dict(_dict(parsed).get("image_chunk")), "imageUuid", "imageId")
+        parsed = _dict(json_object(data) if isinstance(data, str) else data)
+        chunk = parsed.get("image_chunk")
+        return self._image_chunk(chunk, *_IMAGE_IDS) if isinstance(chunk, Mapping) else []
+
+    def _on_suggestions(self, value: Any) -> list[Event]:
+        # Shape inferred: a list, or an object holding one, of labels or {label|text} objects.
+        if isinstance(value, Mapping):
+            value = next((v for v in value.values() if isinstance(v, list)), [])
+        labels: list[str] = []
+        for item in _list(value):
+            label = item if isinstance(item, str) else _str(_dict(item).get("label")) or _str(_dict(item).get("text"))
+            if label:
+                labels.append(label)
+        self.suggested = True
+        return [Suggestions(tuple(labels))] if labels else []
 
     def _on_done(self, event: Mapping[str, Any]) -> list[Event]:
+        if self.finished:
+            return []
         response = _dict(event.get("response"))
         self.response_id = _str(response.get("id")) or self.response_id
         status = _str(response.get("status")) or "completed"
         if status != "completed":
             error = response.get("error") or response.get("status_details") or f"the answer ended as {status}"
             raise classify_stream_error(error)
-        events: list[Event] = []
+        events = self._final_text(self._render.flush())
         if self.saw_reasoning and not self._status_sent:
             events += self._status(None)
         self.finished = True
         return events
+
+    def _on_persisted(self, event: Mapping[str, Any]) -> list[Event]:
+        self.persisted = True
+        return []
+
+
+def _card_key(card: Mapping[str, Any]) -> str:
+    """What identifies a tool card that names no id: its whole content."""
+    try:
+        return json.dumps(card, sort_keys=True)
+    except (ValueError, RecursionError):
+        return repr(sorted(card))
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 _HANDLERS: dict[str, Callable[[GatewayNormalizer, Mapping[str, Any]], list[Event]]] = {
@@ -301,12 +431,16 @@ _HANDLERS: dict[str, Callable[[GatewayNormalizer, Mapping[str, Any]], list[Event
     "conversation.attached": GatewayNormalizer._on_attached,
     "conversation.item.added": GatewayNormalizer._on_item_added,
     "conversation.title.updated": GatewayNormalizer._on_title,
+    "response.created": GatewayNormalizer._on_response_created,
+    "response.output_item.added": GatewayNormalizer._on_output_item,
     "response.chunk": GatewayNormalizer._on_chunk,
     "response.output_text.delta": GatewayNormalizer._on_delta,
+    "response.reasoning_text.delta": GatewayNormalizer._on_reasoning_delta,
     "response.output_text.done": GatewayNormalizer._on_text_done,
     "response.search.result": GatewayNormalizer._on_search_result,
     "response.grok.output": GatewayNormalizer._on_output,
     "response.done": GatewayNormalizer._on_done,
+    "response.persisted": GatewayNormalizer._on_persisted,
     "error": GatewayNormalizer._on_error,
     "session.ended": GatewayNormalizer._on_session_ended,
 }

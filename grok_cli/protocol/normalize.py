@@ -23,7 +23,7 @@ from grok_cli.events import (
     ToolCall,
     UserTurn,
 )
-from grok_cli.protocol.answer import AnswerState
+from grok_cli.protocol.answer import AnswerState, json_object, percent
 from grok_cli.protocol.errors import classify_stream_error
 
 PLACEHOLDER_TITLE = "New conversation"  # grok.com's title until it names the conversation
@@ -47,6 +47,10 @@ def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
@@ -54,6 +58,14 @@ def _parse_time(value: Any) -> datetime | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+
+
+def _seconds_between(start: Any, end: Any) -> float | None:
+    """The thinking time grok.com reports, if both ends are comparable times."""
+    begin, finish = _parse_time(start), _parse_time(end)
+    if begin is None or finish is None or (begin.tzinfo is None) != (finish.tzinfo is None):
+        return None
+    return (finish - begin).total_seconds()
 
 
 def parse_tool_card(xml: str, card: dict[str, Any] | None = None) -> ToolCall:
@@ -148,7 +160,7 @@ class Normalizer(AnswerState):
         return events
 
     def _on_token(self, token: str, p: dict[str, Any]) -> list[Event]:
-        tag = p.get("messageTag")
+        tag = p.get("messageTag") if isinstance(p.get("messageTag"), str) else None
         if tag == "tool_usage_card" or self._tool_xml or token.lstrip().startswith("<xai:tool_usage_card"):
             return self._on_tool_xml(token, p.get("toolUsageCard"))
         if p.get("isThinking") or tag in _REASONING_TAGS or tag == "analysis":
@@ -165,7 +177,7 @@ class Normalizer(AnswerState):
 
     def _on_search(self, key: str, block: dict[str, Any]) -> list[Event]:
         results = []
-        for item in block.get("results") or []:
+        for item in _list(block.get("results")):
             if not isinstance(item, dict):
                 continue
             if key == "webSearchResults":
@@ -182,13 +194,13 @@ class Normalizer(AnswerState):
 
     def _on_final_metadata(self, meta: dict[str, Any]) -> list[Event]:
         labels = [
-            _str(s.get("label")) for s in meta.get("followUpSuggestions") or [] if isinstance(s, dict)
+            _str(s.get("label")) for s in _list(meta.get("followUpSuggestions")) if isinstance(s, dict)
         ]
         labels = [label for label in labels if label]
         return [Suggestions(tuple(labels))] if labels else []
 
     def _on_card(self, json_data: Any) -> list[Event]:
-        card = json_data if isinstance(json_data, dict) else _json_object(json_data)
+        card = json_data if isinstance(json_data, dict) else json_object(json_data)
         chunk = card.get("image_chunk")
         if isinstance(chunk, dict):
             return self._image_chunk(chunk, "imageUuid", "imageId")
@@ -208,23 +220,16 @@ class Normalizer(AnswerState):
             # Some streams carry the answer only here (and 2025 clients relied on it).
             events += self._final_text(self._render.feed(mr["message"]) + self._render.flush())
         if self.saw_reasoning and not self._status_sent:
-            start, end = _parse_time(mr.get("thinkingStartTime")), _parse_time(mr.get("thinkingEndTime"))
-            events += self._status((end - start).total_seconds() if start and end else None)
-        for url in mr.get("generatedImageUrls") or []:
+            events += self._status(_seconds_between(mr.get("thinkingStartTime"), mr.get("thinkingEndTime")))
+        for url in _list(mr.get("generatedImageUrls")):
             if isinstance(url, str) and url:
-                events += self._image(url.rstrip("/").rsplit("/", 2)[-2] if "/" in url else url, url)
-        for card_json in mr.get("cardAttachmentsJson") or []:
-            chunk = _dict(_json_object(card_json).get("image_chunk"))
-            if chunk.get("imageUrl") and (chunk.get("progress") or 0) >= 100 and not chunk.get("moderated"):
+                parts = url.rstrip("/").rsplit("/", 2)  # .../<image id>/image.jpg
+                events += self._image(parts[-2] if len(parts) > 1 and parts[-2] else url, url)
+        for card_json in _list(mr.get("cardAttachmentsJson")):
+            chunk = _dict(json_object(card_json).get("image_chunk"))
+            if _str(chunk.get("imageUrl")) and percent(chunk.get("progress")) >= 100 and not chunk.get("moderated"):
                 image_id = _str(chunk.get("imageUuid")) or _str(chunk["imageUrl"])
                 events += self._image(image_id, _str(chunk["imageUrl"]))
         self.finished = True
         return events
 
-
-def _json_object(text: Any) -> dict[str, Any]:
-    """A JSON object carried as a string (grok.com nests cards that way); {} for anything else."""
-    try:
-        return _dict(json.loads(text)) if isinstance(text, str) else {}
-    except ValueError:
-        return {}

@@ -1,4 +1,4 @@
-"""The WebSocket chat gateway (``wss://grok.com/ws/mgw/?uid=<user id>``, protocol section 9).
+"""The WebSocket chat gateway (``wss://grok.com/ws/mgw/?uid=<user id>``, protocol sections 9, 9.1).
 
 One socket per turn, on the same curl_cffi session (impersonation, proxy, cookies) as REST.
 The idle timeout is ours (a silent server, not a silent network, is what it measures, so the
@@ -151,15 +151,21 @@ class GrokGateway:
         sent = False
         silent_until = loop.time() + idle
         next_ping = loop.time() + HEARTBEAT
-        while not (norm.finished or norm.ended):
+        # After response.done the title and suggestions are still to come (section 9.1): read
+        # on until they are in, or until a short silence says nothing more is coming.
+        linger_until = 0.0
+        while not norm.settled:
             now = loop.time()
-            if now >= silent_until:
+            if norm.finished and now >= linger_until:
+                return
+            if not norm.finished and now >= silent_until:
                 raise idle_timeout(idle)
             if now >= next_ping:
                 await _send(ws, gw.ping(gw.new_event_id("hb")))
                 next_ping = now + HEARTBEAT
+            deadline = linger_until if norm.finished else silent_until
             try:
-                data, flags = await ws.recv(timeout=min(silent_until, next_ping) - now)
+                data, flags = await ws.recv(timeout=min(deadline, next_ping) - now)
             except WebSocketTimeout:
                 continue
             except WebSocketClosed:
@@ -169,17 +175,23 @@ class GrokGateway:
             if flags & CurlWsFlag.CLOSE:
                 return
             text = data.decode("utf-8", errors="replace")
-            event = gw.parse_message(text)
-            if event is None or event["type"] == "pong":
-                continue
-            if raw:
+            if raw:  # the message as received, unreadable parts included
                 yield RawFrame(text)
-            if event["type"] == "ping":  # keep-alive, not progress: the idle clock keeps running
-                await _send(ws, gw.pong(event.get("event_id")))
+            progress = False
+            for event in gw.split_events(text)[0]:
+                if event["type"] == "pong":
+                    continue
+                if event["type"] == "ping":  # keep-alive, not progress: the idle clock keeps running
+                    await _send(ws, gw.pong(event.get("event_id")))
+                    continue
+                progress = True
+                for out in norm.feed(event):
+                    yield out
+            if not progress:
                 continue
             silent_until = loop.time() + idle
-            for out in norm.feed(event):
-                yield out
+            if norm.finished:
+                linger_until = loop.time() + norm.linger()
             yield FLUSH
             if not sent and norm.ready:
                 session_id = norm.session_id or ""
