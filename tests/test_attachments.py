@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from grok_cli.attachments import LocalFile, detect_mime, prompt_file, read_files, sniff
-from grok_cli.cli.upload_progress import PROGRESS_MIN_BYTES, UploadProgress
+from grok_cli.sinks.upload_progress import PROGRESS_MIN_BYTES, UploadProgress
 from grok_cli.errors import UpstreamError, UsageError
 from grok_cli.io import IO
 from grok_cli.protocol.errors import classify_stream_errors
@@ -190,15 +190,15 @@ def test_client_upload_reports_progress_as_the_body_goes_out(fake, tmp_path):
 
 
 def test_a_long_prompt_is_announced_on_a_terminal_only():
-    from grok_cli.cli.chat import _uploads
+    from grok_cli.turn import uploads_for
 
     long = ChatRequest(prompt="é" * 40_001, mode="fast")
     for tty in (True, False):
         out = IO.for_test(tty=tty)
-        (f,) = _uploads(out, long, [])
+        (f,) = uploads_for(out, long, [])
         assert f.prompt and f.data == long.prompt.encode()
         assert ("sent as an attached text file" in out.stderr.getvalue()) is tty
-    assert _uploads(IO.for_test(tty=True), ChatRequest(prompt="short", mode="fast"), []) == []
+    assert uploads_for(IO.for_test(tty=True), ChatRequest(prompt="short", mode="fast"), []) == []
 
 
 def test_only_an_error_answer_can_say_too_large():

@@ -6,7 +6,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grok_cli.cli.chat import ChatOptions, select_sink
+from grok_cli.cli.frontend import ChatOptions, select_sink
 from grok_cli.errors import ExitStatus
 from grok_cli.events import Reasoning, Token
 from grok_cli.io import IO

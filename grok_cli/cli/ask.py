@@ -64,7 +64,7 @@ def ask(
     Follow up on the answer:
       grok ask -c "Show me the fix"
     """
-    from grok_cli.cli.chat import ChatOptions, run_ask
+    from grok_cli.cli.frontend import ChatOptions, run_ask
     from grok_cli.cli.runner import run_command
 
     st = state(ctx)

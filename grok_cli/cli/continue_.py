@@ -8,9 +8,6 @@ know is looked up on grok.com.
 
 from __future__ import annotations
 
-import re
-from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
@@ -34,14 +31,7 @@ from grok_cli.cli.options import (
 from grok_cli.io import IO
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-    from grok_cli.attachments import LocalFile
-    from grok_cli.cli.chat import ChatOptions
-    from grok_cli.config import Settings
-    from grok_cli.history import Continuation
-
-FULL_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+    from grok_cli.cli.frontend import ChatOptions
 
 
 def continue_(
@@ -70,7 +60,7 @@ def continue_(
       grok continue 519dce3f "Shorter, please"
       git diff | grok continue last "Does this fix it?"
     """
-    from grok_cli.cli.chat import ChatOptions
+    from grok_cli.cli.frontend import ChatOptions
     from grok_cli.cli.runner import run_command
 
     st = state(ctx)
@@ -98,76 +88,13 @@ def continue_(
 
 
 def run_continue(io: IO, opts: ChatOptions, ref: str) -> int:
-    from grok_cli.cli.chat import read_turn_input, settings_for
-    from grok_cli.cli.runner import run_async
+    from grok_cli.cli.frontend import read_turn_input, run_turn, settings_for
     from grok_cli.mode_cache import choose_mode
+    from grok_cli.turn import Turn
 
     settings = settings_for(io, opts)
     # Only -m overrides the conversation's model; GROK_MODEL is for new conversations.
     mode = choose_mode(settings) if opts.model else None
     files, prompt = read_turn_input(io, opts)
-    conversation_id, known = _resolve_locally(settings.dirs.history_db, ref)
-    return run_async(lambda: _continue(io, settings, opts, prompt, files, mode, conversation_id, known))
-
-
-def _resolve_locally(db: Path, ref: str) -> tuple[str, Continuation | None]:
-    """The conversation id and what the local history knows of it (None: ask grok.com)."""
-    from grok_cli.errors import UsageError
-    from grok_cli.history import LAST, history_errors, open_history
-
-    wanted = ref.strip().lower()
-    history = open_history(db, create=False)
-    if history is None:
-        if wanted == LAST:
-            raise UsageError("The history has no conversation yet.", 'Start one with: grok ask "..."')
-    else:
-        try:
-            with history_errors(db):
-                found = history.resolve(wanted)
-                if found is not None:
-                    return found, history.continuation(found)
-        finally:
-            history.close()
-    if not FULL_ID.match(wanted):
-        raise UsageError(
-            f"No conversation {ref!r} in the local history.",
-            "Give the full id to continue a conversation started elsewhere; `grok history list` shows yours.",
-        )
-    return wanted, None
-
-
-async def _continue(
-    io: IO,
-    settings: Settings,
-    opts: ChatOptions,
-    prompt: str,
-    files: Sequence[LocalFile],
-    mode: str | None,
-    conversation_id: str,
-    known: Continuation | None,
-) -> int:
-    from grok_cli.cli.chat import open_client, stream_with
-    from grok_cli.conversations import remote_conversation
-    from grok_cli.protocol.payload import ChatRequest
-
-    async with open_client(io, settings) as client:
-        if known is None or known.parent_response_id is None:
-            # Not in the history, or no answer of it was recorded (it failed before one came).
-            remote = await remote_conversation(client.http, conversation_id)
-            if known is None:
-                known = remote.continuation
-                if settings.history:
-                    from grok_cli.sinks.history import record_imported
-
-                    record_imported(io, settings.dirs.history_db, known, remote.created, remote.turns)
-            else:
-                known = replace(known, parent_response_id=remote.continuation.parent_response_id)
-        request = ChatRequest(
-            prompt=prompt,
-            mode=mode or known.model,
-            conversation_id=known.conversation_id,
-            parent_response_id=known.parent_response_id,
-            temporary=known.private,
-            disable_search=not opts.search,
-        )
-        return await stream_with(client, io, settings, opts, request, files, title=known.title)
+    turn = Turn(prompt, mode=mode, conversation=ref, files=tuple(files), search=opts.search)
+    return run_turn(io, settings, opts, turn)

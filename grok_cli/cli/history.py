@@ -256,7 +256,7 @@ def rm(
     """Remove conversations from the local history (and from grok.com with --remote)."""
 
     def body(io: IO) -> int:
-        from grok_cli.cli.continue_ import FULL_ID
+        from grok_cli.turn import FULL_ID
 
         with _history(io) as history:
             ids = []
@@ -286,7 +286,7 @@ def _delete_remote(io: IO, ids: list[str]) -> set[str]:
     settings = load_settings({}, io.environ)
 
     async def delete() -> set[str]:
-        from grok_cli.cli.chat import open_client
+        from grok_cli.turn import open_client
         from grok_cli.errors import UsageError
 
         gone = set()

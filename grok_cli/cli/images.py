@@ -12,7 +12,7 @@ from grok_cli.cli.options import JsonlOpt, ModelOpt, PrivateOpt, PromptFileOpt, 
 from grok_cli.io import IO
 
 if TYPE_CHECKING:
-    from grok_cli.cli.chat import ChatOptions
+    from grok_cli.cli.frontend import ChatOptions
 
 MAX_COUNT = 10
 
@@ -54,7 +54,7 @@ def images(
     st = state(ctx)
 
     def body() -> int:
-        from grok_cli.cli.chat import ChatOptions
+        from grok_cli.cli.frontend import ChatOptions
 
         opts = ChatOptions.from_flags(
             prompt=prompt,
@@ -72,14 +72,13 @@ def images(
 
 
 def run_images(io: IO, opts: ChatOptions, *, count: int, output: Path | None, force: bool) -> int:
-    from grok_cli.cli.chat import stream_turn
+    from grok_cli.cli.frontend import run_turn
     from grok_cli.cli.prompt import compose_prompt
-    from grok_cli.cli.runner import run_async
     from grok_cli.config import load_settings
     from grok_cli.images import ImageSaver, report_to_stderr
     from grok_cli.mode_cache import choose_mode
-    from grok_cli.protocol.payload import ChatRequest
     from grok_cli.sinks.base import Sink
+    from grok_cli.turn import Turn
 
     settings = load_settings(
         {
@@ -92,9 +91,7 @@ def run_images(io: IO, opts: ChatOptions, *, count: int, output: Path | None, fo
     )
     mode = choose_mode(settings)
     prompt = compose_prompt(io, opts.words, opts.prompt_file)
-    request = ChatRequest(
-        prompt=prompt, mode=mode, temporary=opts.private, image_count=count, force_image_generation=True
-    )
+    turn = Turn(prompt, mode=mode, private=opts.private, image_count=count, force_image_generation=True)
     sink: Sink
     if opts.output == "jsonl":
         from grok_cli.sinks.jsonl import JsonlSink
@@ -113,4 +110,4 @@ def run_images(io: IO, opts: ChatOptions, *, count: int, output: Path | None, fo
         on_failure=on_failure,
         required=True,
     )
-    return run_async(lambda: stream_turn(io, settings, opts, request, sink=sink, saver=saver))
+    return run_turn(io, settings, opts, turn, sink=sink, saver=saver)

@@ -1,0 +1,160 @@
+"""What the one-shot commands (ask, continue, images) share: their flags mapped to settings,
+a Turn and an output sink. The turn itself runs in grok_cli/turn.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from grok_cli.attachments import LocalFile, read_files
+from grok_cli.cli.prompt import compose_prompt
+from grok_cli.config import Settings, load_settings
+from grok_cli.errors import ExitStatus, UsageError
+from grok_cli.io import IO
+from grok_cli.mode_cache import choose_mode
+from grok_cli.sinks.base import Sink
+from grok_cli.turn import Turn
+
+if TYPE_CHECKING:
+    from grok_cli.images import ImageSaver
+
+
+@dataclass(frozen=True)
+class ChatOptions:
+    words: list[str]
+    model: str | None
+    output: str  # "plain", "jsonl" or "raw"
+    prompt_file: Path | None
+    show_reasoning: bool
+    private: bool
+    search: bool
+    timeout: float | None
+    proxy: str | None
+    save_images: Path | None = None  # --save-images DIR
+    files: tuple[str, ...] = ()  # -f paths, "-" for stdin
+    no_history: bool = False
+    plain: bool = False  # --plain: raw text even on a terminal
+    transport: str | None = None  # rest, ws or auto; None: GROK_TRANSPORT, config, rest
+
+    @classmethod
+    def from_flags(
+        cls,
+        *,
+        prompt: list[str] | None,
+        jsonl: bool,
+        raw: bool = False,
+        file: list[str] | None = None,
+        no_reasoning: bool = False,
+        no_search: bool = False,
+        private: bool = False,
+        **same_names: Any,
+    ) -> ChatOptions:
+        """The options from the flags of `ask`, `continue` and `images`, by their own names."""
+        if jsonl and raw:
+            raise UsageError("--jsonl and --raw cannot be used together.")
+        return cls(
+            output="jsonl" if jsonl else "raw" if raw else "plain",
+            words=list(prompt or []),
+            files=tuple(file or ()),
+            show_reasoning=not no_reasoning,
+            search=not no_search,
+            private=private,
+            **same_names,
+        )
+
+
+def select_sink(io: IO, opts: ChatOptions, render: str = "auto") -> Sink:
+    """The only code that looks at the output flags (``render``: the setting, --plain included)."""
+    if opts.output == "jsonl":
+        from grok_cli.sinks.jsonl import JsonlSink
+
+        return JsonlSink(io)
+    if opts.output == "raw":
+        from grok_cli.sinks.raw import RawSink
+
+        return RawSink(io)
+    # Markdown only on a terminal; by default only with colour, since without escape codes
+    # nothing can be redrawn and raw text reads better than blocks appearing late.
+    if io.stdout_isatty and (render == "markdown" or (render == "auto" and io.color_stdout)):
+        from grok_cli.sinks.markdown import MarkdownSink
+
+        return MarkdownSink(io, show_reasoning=opts.show_reasoning)
+    from grok_cli.sinks.plain import PlainSink
+
+    return PlainSink(io, show_reasoning=opts.show_reasoning)
+
+
+def output_sink(io: IO, settings: Settings, opts: ChatOptions) -> Sink:
+    """The sink of the output flags, with the continuation hint after a plain answer."""
+    sink = select_sink(io, opts, settings.render)
+    if opts.output != "plain":
+        return sink
+    from grok_cli.sinks.base import Tee
+    from grok_cli.sinks.hint import ContinueHint
+
+    return Tee(sink, ContinueHint(io, short=settings.history))
+
+
+def settings_for(io: IO, opts: ChatOptions) -> Settings:
+    flags = {
+        "model": opts.model,
+        "timeout": opts.timeout,
+        "proxy": opts.proxy,
+        "transport": opts.transport,
+        "render": "plain" if opts.plain else None,
+        "history": False if opts.no_history else None,
+    }
+    return load_settings(flags, io.environ)
+
+
+def run_ask(io: IO, opts: ChatOptions) -> int:
+    settings = settings_for(io, opts)
+    mode = choose_mode(settings)  # an unknown model is a usage error before anything is read
+    files, prompt = read_turn_input(io, opts)
+    turn = Turn(prompt, mode=mode, files=tuple(files), private=opts.private, search=opts.search)
+    return run_turn(io, settings, opts, turn)
+
+
+def run_turn(
+    io: IO,
+    settings: Settings,
+    opts: ChatOptions,
+    turn: Turn,
+    *,
+    sink: Sink | None = None,
+    saver: ImageSaver | None = None,
+) -> int:
+    """Run one turn to the end (default sink: the output flags'); its exit status."""
+    from grok_cli.cli.runner import run_async
+    from grok_cli.turn import TurnRunner
+
+    async def main() -> int:
+        async with TurnRunner(io, settings) as turns:
+            await turns.run(
+                turn,
+                sink or output_sink(io, settings, opts),
+                raw=opts.output == "raw",
+                saver=saver or image_saver(io, opts, turn.prompt),
+            )
+        return int(ExitStatus.OK)
+
+    return run_async(main)
+
+
+def image_saver(io: IO, opts: ChatOptions, name_hint: str) -> ImageSaver | None:
+    """The saver for ``--save-images DIR``; failures are reported on stderr as they happen."""
+    if opts.save_images is None:
+        return None
+    from grok_cli.images import ImageSaver, report_to_stderr
+
+    return ImageSaver(opts.save_images, name_hint=name_hint, force=False, on_failure=report_to_stderr(io))
+
+
+def read_turn_input(io: IO, opts: ChatOptions) -> tuple[list[LocalFile], str]:
+    """The -f files and the prompt, all read before anything is sent.
+
+    Files first: `-f -` takes stdin, which then is not also read as prompt text.
+    """
+    files = read_files(io, list(opts.files), opts.words)
+    return files, compose_prompt(io, opts.words, opts.prompt_file)
