@@ -100,6 +100,16 @@ def test_awkward_framing_still_gives_the_exact_answer(grok, fake):
     assert (r.code, r.stdout) == (0, short_answer("scenario:split_frames hi") + "\n")
 
 
+@rest_only
+@pytest.mark.parametrize("variant", ["tag_list", "progress_infinity", "image_urls_number", "results_float"])
+def test_a_field_with_an_absurd_value_costs_no_word_of_the_answer(grok, fake, variant):
+    prompt = f"scenario:hostile:{variant} hi"
+    r = grok("ask", prompt)
+    assert (r.code, r.stdout) == (0, short_answer(prompt) + "\n"), r.stderr
+    kept = grok("history", "show", "last", "--last-answer")
+    assert kept.stdout.rstrip("\n") == short_answer(prompt)
+
+
 def test_piped_stdin_goes_before_the_prompt(grok, fake):
     grok("ask", "why?", input="log line 1\nlog line 2\n")
     assert fake.prompts()[-1] == "log line 1\nlog line 2\n\nwhy?"

@@ -39,7 +39,7 @@ def parse_line(line: bytes | str) -> tuple[list[dict[str, Any]], int]:
         return [], 0
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's stack
         return _split_objects(text)
     if isinstance(value, dict):
         return [value], 0
@@ -75,7 +75,7 @@ def _split_objects(text: str) -> tuple[list[dict[str, Any]], int]:
             if depth == 0:
                 try:
                     value = json.loads(text[start : i + 1])
-                except ValueError:
+                except (ValueError, RecursionError):
                     skipped += 1
                 else:
                     if isinstance(value, dict):

@@ -929,6 +929,43 @@ def _split_frames(ctx: ChatContext) -> Stream:
     return r.build()
 
 
+# Values of a type no frame should carry, each one crashed a client once (protocol 10.3:
+# "tolerate unknown keys"; every field of a frame is untrusted).
+_HOSTILE = ("tag_list", "progress_infinity", "image_urls_number", "results_float")
+
+
+def _hostile(ctx: ChatContext) -> Stream:
+    """`hostile:<variant>`: the short answer with one frame whose field has an absurd JSON value
+    halfway through: a list as messageTag, an image progress of Infinity, generatedImageUrls 5,
+    webSearchResults.results 1.5. A robust client ignores the value and keeps the answer."""
+    variant = ctx.param or ""
+    if variant not in _HOSTILE:
+        raise UnknownScenario(f"hostile variants are {', '.join(_HOSTILE)}, got {ctx.param!r}")
+    tokens = _words(short_answer(ctx.prompt))
+    half = len(tokens) // 2
+    r = _Reply(ctx)
+    r.opening()
+    r.layout()
+    r.say_all(tokens[:half])
+    finish: Json = {}
+    if variant == "tag_list":
+        r.reply(f.token(tokens[half], r.aid, tag=None, messageTag=["final"]))
+        r.final.append(tokens[half])
+        half += 1
+    elif variant == "progress_infinity":
+        image = {"imageId": ctx.new_id(), "imageUrl": _image_path(ctx, "x", True), "progress": float("inf")}
+        r.reply(f.with_response_id({"streamingImageGenerationResponse": image}, r.aid))
+    elif variant == "results_float":
+        r.reply(_tool_result(r.aid, ctx.new_id(), {"webSearchResults": {"results": 1.5}}))
+    else:
+        finish["generatedImageUrls"] = 5
+    r.say_all(tokens[half:])
+    r.soft_stop()
+    r.finish(**finish)
+    r.close()
+    return r.build()
+
+
 # -- HTTP-level refusals -----------------------------------------------------------------------
 
 
@@ -1047,6 +1084,7 @@ SCENARIOS: dict[str, Scenario] = {
     "outdated_client": _reject(400, 3, "Invalid request. Please update your client."),
     "title": _title,
     "instructions": _instructions,
+    "hostile": _hostile,
 }
 
 
