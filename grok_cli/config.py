@@ -53,6 +53,12 @@ def _choice(*allowed: str) -> Callable[[Any], str]:
     return _Choice(*allowed)
 
 
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("expected text in quotes")
+    return value.strip()
+
+
 def _url(value: Any) -> str:
     text = str(value).strip().rstrip("/")
     if not re.match(r"^https?://[^/\s]+", text):
@@ -84,7 +90,7 @@ KEYS: tuple[Key, ...] = (
     Key("history", "GROK_HISTORY", _bool, True, "keep a local history of conversations"),
     Key("images_dir", "GROK_IMAGES_DIR", str, None, "where `grok images` saves images"),
     Key("render", "GROK_RENDER", _choice("auto", "markdown", "plain"), "auto", "answer rendering on a TTY"),
-    Key("system", "GROK_SYSTEM", str, None, "instructions (system prompt) for new conversations"),
+    Key("system", "GROK_SYSTEM", _text, None, "instructions (system prompt) for new conversations"),
     Key("statsig", "GROK_STATSIG", str, "auto", "x-statsig-id: auto, fallback, none, or a fixed value"),
     Key("base_url", "GROK_BASE_URL", _url, DEFAULT_BASE_URL, "web origin"),
     Key("assets_url", "GROK_ASSETS_URL", _url, DEFAULT_ASSETS_URL, "asset origin"),

@@ -52,6 +52,9 @@ class Turn:
     search: bool = True
     image_count: int = 2
     force_image_generation: bool = False
+    # Instructions (a system prompt), "" for none; None: the conversation's for a follow-up (when
+    # the history knows them), else the settings' (GROK_SYSTEM, config.toml).
+    instructions: str | None = None
 
 
 def open_client(io: IO, settings: Settings) -> Client:
@@ -148,6 +151,7 @@ class TurnRunner:
                 disable_search=not turn.search,
                 image_count=turn.image_count,
                 force_image_generation=turn.force_image_generation,
+                instructions=self._instructions(turn, None),
             )
             return request, None
         if known is None or known.parent_response_id is None:
@@ -164,8 +168,16 @@ class TurnRunner:
             disable_search=not turn.search,
             image_count=turn.image_count,
             force_image_generation=turn.force_image_generation,
+            instructions=self._instructions(turn, known),
         )
         return request, known.title
+
+    def _instructions(self, turn: Turn, known: Continuation | None) -> str:
+        if turn.instructions is not None:
+            return turn.instructions
+        if known is not None and known.instructions is not None:
+            return known.instructions
+        return self.settings.system or ""
 
     async def _remote(self, client: Client, conversation_id: str, known: Continuation | None) -> Continuation:
         """The conversation as grok.com has it; put into the history when it was not there."""

@@ -291,3 +291,34 @@ def test_a_closed_stdout_is_like_a_closed_pipe(grok_env, fake, home):
     p = subprocess.run(f"{GROK} ask hi >&-", shell=True, stdin=subprocess.DEVNULL, capture_output=True,
                        env=grok_env, timeout=30)
     assert (p.returncode, p.stderr) == (0, b"")
+
+
+@pytest.mark.parametrize("transport", ["rest", "ws"])
+def test_instructions_reach_grok_com_and_a_follow_up_keeps_the_conversations(grok, fake, home, tmp_path):
+    r = grok("ask", "-s", "Answer in French", "scenario:instructions hi")
+    assert (r.code, r.stdout) == (0, "Instructions: “Answer in French”\n"), r.stderr
+    grok("continue", "last", "again", env={"GROK_SYSTEM": "ignored for a follow-up"})
+    (tmp_path / "brief.txt").write_text("Be brief.\n")
+    grok("continue", "--system-file", str(tmp_path / "brief.txt"), "last", "shorter")
+    grok("continue", "-s", "", "last", "as you like")
+    grok("ask", "new one", env={"GROK_SYSTEM": "Speak like a pirate"})
+    assert fake.instructions() == ["Answer in French", "Answer in French", "Be brief.", "", "Speak like a pirate"]
+    h = history(home)
+    conv = h.conversations()[1].id
+    assert [t.instructions for t in h.turns(conv)] == ["Answer in French", "Answer in French", "Be brief.", ""]
+
+
+def test_instructions_from_the_config_file_and_the_flags_that_conflict(grok, fake, home, tmp_path):
+    (home / "config.toml").write_text('system = "From the config"\n')
+    assert grok("ask", "one").code == 0
+    assert grok("ask", "two", env={"GROK_SYSTEM": "From the environment"}).code == 0
+    assert grok("ask", "-s", "From the flag", "three", env={"GROK_SYSTEM": "From the environment"}).code == 0
+    assert fake.instructions() == ["From the config", "From the environment", "From the flag"]
+    r = grok("ask", "-s", "x", "--system-file", str(tmp_path / "none"), "four")
+    assert r.code == 2 and "cannot be used together" in r.stderr
+    r = grok("ask", "--system-file", str(tmp_path / "none"), "four")
+    assert r.code == 2 and "Cannot read the instructions file" in r.stderr
+    (tmp_path / "big").write_bytes(b"x" * (64 * 1024 + 1))
+    r = grok("ask", "--system-file", str(tmp_path / "big"), "four")
+    assert r.code == 2 and "larger than 64 KiB" in r.stderr
+    assert len(fake.chat_requests()) == 3

@@ -25,6 +25,8 @@ from grok_cli.cli.options import (
     ProxyOpt,
     RawOpt,
     SaveImagesOpt,
+    SystemFileOpt,
+    SystemOpt,
     TimeoutOpt,
     TransportOpt,
 )
@@ -39,6 +41,8 @@ def continue_(
     conversation: Annotated[str, typer.Argument(metavar="ID", help="Conversation id, unique prefix, or `last`.")],
     prompt: Annotated[Optional[list[str]], typer.Argument(help="The prompt; `-` reads stdin only.")] = None,
     model: ModelOpt = None,
+    system: SystemOpt = None,
+    system_file: SystemFileOpt = None,
     jsonl: JsonlOpt = False,
     raw: RawOpt = False,
     prompt_file: PromptFileOpt = None,
@@ -71,6 +75,8 @@ def continue_(
             jsonl=jsonl,
             raw=raw,
             model=model,
+            system=system,
+            system_file=system_file,
             prompt_file=prompt_file,
             file=file,
             no_reasoning=no_reasoning,
@@ -96,5 +102,7 @@ def run_continue(io: IO, opts: ChatOptions, ref: str) -> int:
     # Only -m overrides the conversation's model; GROK_MODEL is for new conversations.
     mode = choose_mode(settings) if opts.model else None
     files, prompt = read_turn_input(io, opts)
-    turn = Turn(prompt, mode=mode, conversation=ref, files=tuple(files), search=opts.search)
+    turn = Turn(
+        prompt, mode=mode, conversation=ref, files=tuple(files), search=opts.search, instructions=opts.system
+    )
     return run_turn(io, settings, opts, turn)

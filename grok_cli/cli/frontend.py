@@ -36,6 +36,7 @@ class ChatOptions:
     no_history: bool = False
     plain: bool = False  # --plain: raw text even on a terminal
     transport: str | None = None  # rest, ws or auto; None: GROK_TRANSPORT, config, rest
+    system: str | None = None  # -s/--system-file; None: the conversation's or the settings'
 
     @classmethod
     def from_flags(
@@ -48,12 +49,17 @@ class ChatOptions:
         no_reasoning: bool = False,
         no_search: bool = False,
         private: bool = False,
+        system: str | None = None,
+        system_file: Path | None = None,
         **same_names: Any,
     ) -> ChatOptions:
         """The options from the flags of `ask`, `continue` and `images`, by their own names."""
+        from grok_cli.instructions import instructions_flag
+
         if jsonl and raw:
             raise UsageError("--jsonl and --raw cannot be used together.")
         return cls(
+            system=instructions_flag(system, system_file),
             output="jsonl" if jsonl else "raw" if raw else "plain",
             words=list(prompt or []),
             files=tuple(file or ()),
@@ -112,7 +118,9 @@ def run_ask(io: IO, opts: ChatOptions) -> int:
     settings = settings_for(io, opts)
     mode = choose_mode(settings)  # an unknown model is a usage error before anything is read
     files, prompt = read_turn_input(io, opts)
-    turn = Turn(prompt, mode=mode, files=tuple(files), private=opts.private, search=opts.search)
+    turn = Turn(
+        prompt, mode=mode, files=tuple(files), private=opts.private, search=opts.search, instructions=opts.system
+    )
     return run_turn(io, settings, opts, turn)
 
 

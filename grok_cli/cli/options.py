@@ -79,12 +79,12 @@ SystemOpt = Annotated[
     typer.Option(
         "--system",
         "-s",
-        metavar="TEXT",
-        help="Instructions (a system prompt, grok.com's custom instructions); \"\" for none. "
-        "Default GROK_SYSTEM for a new conversation, the conversation's own for a follow-up.",
+        metavar="<text>",
+        help="Instructions (system prompt), \"\" for none; default: a follow-up's conversation's, "
+        "else GROK_SYSTEM.",
     ),
 ]
 SystemFileOpt = Annotated[
     Optional[Path],
-    typer.Option("--system-file", metavar="PATH", dir_okay=False, help="Read the instructions from a file."),
+    typer.Option("--system-file", metavar="<path>", dir_okay=False, help="Read the instructions from a file."),
 ]
