@@ -64,6 +64,10 @@ class NetworkError(GrokError):
     status = ExitStatus.NETWORK
 
 
+class StreamTimeoutError(NetworkError):
+    """grok.com went silent for longer than the idle timeout, or a request timed out."""
+
+
 class UpstreamError(GrokError):
     status = ExitStatus.UPSTREAM
 

@@ -329,6 +329,22 @@ class History:
                 )
         return True
 
+    def link_exchange(self, keys: list[str], conversation_id: str, response_id: str) -> None:
+        """`grok serve`: these exchange keys end at this grok.com answer (see serve/exchanges.py)."""
+        now = now_iso()
+        with self._write() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO serve_exchanges (key, conversation_id, response_id, created) VALUES (?, ?, ?, ?)",
+                [(key, conversation_id, response_id, now) for key in keys],
+            )
+
+    def exchange(self, key: str) -> tuple[str, str] | None:
+        """The (conversation id, response id) an exchange key ends at."""
+        row = self.db.execute(
+            "SELECT conversation_id, response_id FROM serve_exchanges WHERE key = ?", (key,)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
     def delete(self, conversation_id: str) -> None:
         with self._write() as db:
             db.execute("DELETE FROM turns WHERE conversation_id = ?", (conversation_id,))

@@ -87,6 +87,23 @@ def _same_content(a: Path, b: Path) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class Fetched:
+    data: bytes
+    extension: str  # ".jpg", ".png", ...
+
+
+async def fetch(http: Any, image: Image) -> Fetched:
+    """One image into memory (``grok serve``), by the same rules as a saved one: the session
+    cookies go only to the grok origins (``GrokHTTP.download``) and the bytes must be an image."""
+    import io
+
+    out = io.BytesIO()
+    content_type = await http.download(image.url, out)
+    data = out.getvalue()
+    return Fetched(data, extension(content_type, data[:16]))
+
+
+@dataclass(frozen=True, slots=True)
 class Failure:
     image: Image
     reason: str

@@ -172,6 +172,24 @@ def m003_newest_first_and_streamed_answers(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m004_serve_exchanges(db: sqlite3.Connection) -> None:
+    """`grok serve`: which grok.com conversation and answer an exchange it served ended with.
+
+    ``key`` is a digest of the messages so far (instructions, user and assistant turns) or
+    ``response:`` and a Responses API id; no message text is stored here."""
+    db.execute(
+        """
+        CREATE TABLE serve_exchanges (
+            key TEXT PRIMARY KEY,
+            conversation_id TEXT NOT NULL,
+            response_id TEXT NOT NULL,
+            created TEXT NOT NULL
+        )
+        """
+    )
+
+
 def migrate(db: sqlite3.Connection) -> list[str]:
     """Apply the missing migrations, each with its bookkeeping row in one IMMEDIATE transaction.
 

@@ -13,7 +13,7 @@ GROK = str(Path(sys.executable).with_name("grok"))
 # Variables of the developer's shell that would change what grok does.
 _SCRUBBED = (
     "PYTHONUNBUFFERED",  # hides missing flushes: users do not have it set
-    "GROK_COOKIE", "GROK_MODEL", "GROK_TIMEOUT", "GROK_TRANSPORT", "GROK_STATSIG", "GROK_DEBUG",
+    "GROK_COOKIE", "GROK_MODEL", "GROK_TIMEOUT", "GROK_TRANSPORT", "GROK_STATSIG", "GROK_DEBUG", "GROK_SERVE_KEY",
     "NO_COLOR", "FORCE_COLOR", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy",
     "ALL_PROXY", "all_proxy",
 )

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 # rich as a whole: its console alone costs 35 ms; only a terminal answer or table needs it.
-HEAVY = ("curl_cffi", "keyring", "nodriver", "browser_cookie3", "rich", "sqlite3")
+HEAVY = ("curl_cffi", "keyring", "nodriver", "browser_cookie3", "rich", "sqlite3", "aiohttp")
 
 PROBE = """
 import sys
@@ -28,6 +28,7 @@ print("HEAVY=" + ",".join(m for m in {heavy!r} if m in sys.modules), file=sys.st
         ["continue", "--help"], ["history", "--help"], ["history", "show", "--help"],
         ["config", "--help"], ["config", "path"],
         ["login", "--help"], ["logout", "--help"], ["auth", "--help"], ["auth", "status", "--help"],
+        ["serve", "--help"],
     ],
 )
 def test_no_heavy_imports(args, tmp_path):

@@ -32,6 +32,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "logout": LazyCommand("grok_cli.cli.login", "logout", "Forget the stored credentials."),
     "history": LazyCommand("grok_cli.cli.history", "app", "The local history of conversations."),
     "auth": LazyCommand("grok_cli.cli.auth", "auth_app", "Inspect the stored grok.com login."),
+    "serve": LazyCommand("grok_cli.cli.serve", "serve", "Serve an OpenAI-compatible API (/v1) over your grok.com session."),
     "config": LazyCommand("grok_cli.cli.config_cmd", "config_app", "Show and change the settings in config.toml."),
 }
 

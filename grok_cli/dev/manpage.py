@@ -44,6 +44,7 @@ OTHER_ENVIRONMENT = (
     ("GROK_LOGIN_URL", "The page `grok login --browser-login` opens (default: grok.com)."),
     ("GROK_LOGIN_HEADLESS", "`1`: run the browser login without a window (automated tests only)."),
     ("GROK_DEBUG", "Show tracebacks of bugs, like `--debug`."),
+    ("GROK_SERVE_KEY", "The access key `grok serve` requires, like `--api-key`."),
     ("NO_COLOR", "When set and not empty: no colours, styles or other escape codes anywhere."),
     ("FORCE_COLOR", "When set and not empty: styles even when the output is not a terminal."),
     ("TERM", "`dumb` means no styles and no Markdown rendering."),
@@ -56,6 +57,7 @@ FILES = (
     ("~/.config/grok-cli/credentials.json",
      "Credentials (mode 0600), used only where no OS keyring is available."),
     ("~/.local/share/grok-cli/history.db", "The local history of conversations."),
+    ("~/.config/grok-cli/serve-key", "The access key `grok serve` generated (mode 0600)."),
 )
 
 EXTRA_EXAMPLES = (

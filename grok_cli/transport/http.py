@@ -26,7 +26,7 @@ from curl_cffi.requests.exceptions import RequestException, Timeout
 
 from grok_cli.auth.credentials import Credentials
 from grok_cli.config import Settings, redacted
-from grok_cli.errors import GrokError, NetworkError, RateLimitedError, UpstreamError
+from grok_cli.errors import GrokError, NetworkError, RateLimitedError, StreamTimeoutError, UpstreamError
 from grok_cli.protocol.errors import StaleSignatureError, classify_http, rate_limited
 from grok_cli.transport.signer import Signer
 
@@ -84,7 +84,7 @@ def _origin(parts: SplitResult) -> tuple[str, str, int]:
 
 
 def idle_timeout(seconds: float) -> NetworkError:
-    return NetworkError(
+    return StreamTimeoutError(
         f"grok.com sent nothing for {seconds:g} s, so grok stopped waiting.",
         "Long thinking can be silent for minutes: raise --timeout or GROK_TIMEOUT.",
     )
@@ -92,7 +92,7 @@ def idle_timeout(seconds: float) -> NetworkError:
 
 def network_error(e: CurlError, base_url: str) -> NetworkError:
     if isinstance(e, Timeout) or e.code == 28:  # 28: CURLE_OPERATION_TIMEDOUT
-        return NetworkError(f"Timed out talking to {base_url}.", "Check the network or the proxy, then retry.")
+        return StreamTimeoutError(f"Timed out talking to {base_url}.", "Check the network or the proxy, then retry.")
     # curl repeats the URL it failed on, a proxy's password included.
     reason = redacted("proxy", str(e).split(". See ")[0])
     return NetworkError(

@@ -1,0 +1,317 @@
+"""The output sink of `grok serve`: one turn's events as OpenAI stream chunks, or collected.
+
+``Feed`` is a sink like the CLI's (``on_event``/``close``): it keeps the answer (``Answer``) and
+hands the bytes a ``Format`` makes of each event to the HTTP writer once per received chunk of
+the upstream stream (the ``Flush`` event), so every token reaches the client as soon as it came
+without a write per token. A format says nothing until the answer has started (grok.com
+accepted the request), so an early failure can still be a plain HTTP error with its status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from grok_cli.errors import ExitStatus
+from grok_cli.events import Conversation, Done, Error, Event, Flush, Image, Reasoning, Token
+from grok_cli.serve import wire
+
+
+def reasoning_text(event: Reasoning) -> str:
+    """A reasoning step as text: a header on a line of its own (as the history keeps it)."""
+    return event.text.strip() + "\n" if event.tag == "header" else event.text
+
+
+@dataclass
+class Answer:
+    """What arrived of one answer."""
+
+    text: list[str] = field(default_factory=list)
+    reasoning: list[str] = field(default_factory=list)
+    images: list[Image] = field(default_factory=list)
+    conversation_id: str | None = None
+    done: Done | None = None
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, Token):
+            self.text.append(event.text)
+        elif isinstance(event, Reasoning):
+            self.reasoning.append(reasoning_text(event))
+        elif isinstance(event, Image):
+            self.images.append(event)
+        elif isinstance(event, Conversation):
+            self.conversation_id = event.conversation_id or self.conversation_id
+        elif isinstance(event, Done):
+            self.done = event
+
+    @property
+    def full_text(self) -> str:
+        if self.done is not None and self.done.text:
+            return self.done.text
+        return "".join(self.text)
+
+    @property
+    def full_reasoning(self) -> str:
+        return "".join(self.reasoning)
+
+
+class Format(Protocol):
+    started: bool
+
+    def on_event(self, event: Event, answer: Answer) -> list[bytes]: ...
+
+    def close(self, status: ExitStatus, answer: Answer) -> list[bytes]: ...
+
+
+class Collected:
+    """No stream: the handler builds one JSON answer from ``Answer`` at the end."""
+
+    started = False
+
+    def on_event(self, event: Event, answer: Answer) -> list[bytes]:
+        return []
+
+    def close(self, status: ExitStatus, answer: Answer) -> list[bytes]:
+        return []
+
+
+class ChatChunks:
+    """``chat.completion.chunk`` SSE lines, ``data: [DONE]`` after a complete answer."""
+
+    def __init__(self, model: str, prompt: str, include_usage: bool, created: int | None = None) -> None:
+        self.id = wire.new_id("chatcmpl-")
+        self.model = model
+        self.prompt = prompt
+        self.include_usage = include_usage
+        self.created = int(time.time()) if created is None else created
+        self.started = False
+        # A token's chunk is this chunk with its delta's text in the gap: one json.dumps of a
+        # string per token instead of a whole object (the throughput of a long answer).
+        marker = "\x00"
+        head, _, tail = wire.sse(wire.chat_chunk(self.id, self.created, self.model, {"k": marker})).partition(
+            b'{"k":"\\u0000"}'
+        )
+        self._around = (head + b'{"', b'":', b"}" + tail)
+
+    def _delta(self, key: str, text: str) -> bytes:
+        head, middle, tail = self._around
+        return b"".join((head, key.encode(), middle, json.dumps(text, ensure_ascii=False).encode(), tail))
+
+    def _chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
+        return wire.sse(wire.chat_chunk(self.id, self.created, self.model, delta, finish_reason))
+
+    def _start(self) -> list[bytes]:
+        if self.started:
+            return []
+        self.started = True
+        return [self._chunk({"role": "assistant", "content": ""})]
+
+    def on_event(self, event: Event, answer: Answer) -> list[bytes]:
+        if isinstance(event, Conversation):
+            return self._start()
+        if isinstance(event, Token) and event.text:
+            return [*self._start(), self._delta("content", event.text)]
+        if isinstance(event, Reasoning) and event.text:
+            return [*self._start(), self._delta("reasoning_content", reasoning_text(event))]
+        if isinstance(event, Error) and self.started:
+            # grok.com cut the answer: say so where clients look, then why; no [DONE].
+            error = {"error": {"message": event.message, "type": "api_error", "code": event.code, "param": None}}
+            return [self._chunk({}, "length"), wire.sse(error)]
+        return []
+
+    def close(self, status: ExitStatus, answer: Answer) -> list[bytes]:
+        if status != ExitStatus.OK:
+            return []
+        out = [*self._start(), self._chunk({}, "stop")]
+        if self.include_usage:
+            used = wire.usage(self.prompt, answer.full_text, answer.full_reasoning)
+            out.append(wire.sse(wire.usage_chunk(self.id, self.created, self.model, used)))
+        out.append(wire.sse("[DONE]"))
+        return out
+
+
+class ResponseEvents:
+    """The Responses API event sequence: created, output items and their deltas, completed."""
+
+    def __init__(self, state: wire.ResponseState, prompt: str) -> None:
+        self.state = state
+        self.prompt = prompt
+        self.started = False
+        self._sequence = 0
+        self._reasoning_open = False
+        self._message_open = False
+        self._index = 0  # output_index of the item being written
+
+    def _event(self, kind: str, **fields: Any) -> bytes:
+        data = {"type": kind, "sequence_number": self._sequence, **fields}
+        self._sequence += 1
+        return wire.sse(data, event=kind)
+
+    def _start(self) -> list[bytes]:
+        if self.started:
+            return []
+        self.started = True
+        body = self.state.body("in_progress")
+        return [self._event("response.created", response=body), self._event("response.in_progress", response=body)]
+
+    def _close_reasoning(self) -> list[bytes]:
+        if not self._reasoning_open:
+            return []
+        self._reasoning_open = False
+        st = self.state
+        out = [
+            self._event(
+                "response.reasoning_text.done",
+                item_id=st.reasoning_id,
+                output_index=self._index,
+                content_index=0,
+                text=st.reasoning,
+            ),
+            self._event("response.output_item.done", output_index=self._index, item=st.reasoning_item("completed")),
+        ]
+        self._index += 1
+        return out
+
+    def _open_message(self) -> list[bytes]:
+        if self._message_open:
+            return []
+        out = self._close_reasoning()
+        self._message_open = True
+        st = self.state
+        out.append(
+            self._event("response.output_item.added", output_index=self._index, item=st.message_item("in_progress"))
+        )
+        out.append(
+            self._event(
+                "response.content_part.added",
+                item_id=st.message_id,
+                output_index=self._index,
+                content_index=0,
+                part=st.text_part(""),
+            )
+        )
+        return out
+
+    def on_event(self, event: Event, answer: Answer) -> list[bytes]:
+        st = self.state
+        if isinstance(event, Conversation):
+            return self._start()
+        if isinstance(event, Reasoning) and event.text:
+            text = reasoning_text(event)
+            st.reasoning += text
+            if self._message_open:  # late reasoning stays in the final object and the history
+                return []
+            out = self._start()
+            if not self._reasoning_open:
+                self._reasoning_open = True
+                item = st.reasoning_item("in_progress")
+                out.append(self._event("response.output_item.added", output_index=self._index, item=item))
+            out.append(
+                self._event(
+                    "response.reasoning_text.delta",
+                    item_id=st.reasoning_id,
+                    output_index=self._index,
+                    content_index=0,
+                    delta=text,
+                )
+            )
+            return out
+        if isinstance(event, Token) and event.text:
+            st.text += event.text
+            return [
+                *self._start(),
+                *self._open_message(),
+                self._event(
+                    "response.output_text.delta",
+                    item_id=st.message_id,
+                    output_index=self._index,
+                    content_index=0,
+                    delta=event.text,
+                    logprobs=[],
+                ),
+            ]
+        if isinstance(event, Error) and self.started:
+            error = {"code": event.code, "message": event.message}
+            return [
+                self._event("error", code=event.code, message=event.message, param=None),
+                self._event("response.failed", response=st.body("failed", error=error)),
+            ]
+        return []
+
+    def close(self, status: ExitStatus, answer: Answer) -> list[bytes]:
+        if status != ExitStatus.OK:
+            return []
+        st = self.state
+        st.text = answer.full_text
+        out = [*self._start(), *self._open_message()]
+        out += [
+            self._event(
+                "response.output_text.done",
+                item_id=st.message_id,
+                output_index=self._index,
+                content_index=0,
+                text=st.text,
+                logprobs=[],
+            ),
+            self._event(
+                "response.content_part.done",
+                item_id=st.message_id,
+                output_index=self._index,
+                content_index=0,
+                part=st.text_part(st.text),
+            ),
+            self._event("response.output_item.done", output_index=self._index, item=st.message_item("completed")),
+            self._event("response.completed", response=st.body("completed", prompt=self.prompt)),
+        ]
+        return out
+
+
+class Feed:
+    """The sink: events into ``answer`` and, through ``format``, into bytes for the client."""
+
+    def __init__(self, format: Format) -> None:
+        self.format = format
+        self.answer = Answer()
+        self._pending: list[bytes] = []
+        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._ended = False
+
+    @property
+    def started(self) -> bool:
+        return self.format.started
+
+    def on_event(self, event: Event) -> None:
+        self.answer.on_event(event)
+        self._pending += self.format.on_event(event, self.answer)
+        if isinstance(event, Flush | Error):
+            self._push()
+
+    def close(self, status: ExitStatus) -> None:
+        if not self._ended:
+            self._pending += self.format.close(status, self.answer)
+        self.end()
+
+    def end(self) -> None:
+        """No more events (also called when the turn ended without closing its sink)."""
+        if self._ended:
+            return
+        self._push()
+        self._ended = True
+        self._queue.put_nowait(None)
+
+    def _push(self) -> None:
+        if self._pending:
+            self._queue.put_nowait(b"".join(self._pending))
+            self._pending = []
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The bytes to write, as they become ready; ends when the turn is over."""
+        while True:
+            data = await self._queue.get()
+            if data is None:
+                return
+            yield data
