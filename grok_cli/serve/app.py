@@ -190,8 +190,7 @@ class Service:
             if link is not None:
                 context = ()
         messages = [*(m for m in context if m.role == "user"), conv.message]
-        # grok.com keeps a conversation's context: its follow-ups carry no instructions again.
-        prompt = wire.first_message(None if link else conv.system, context, conv.message)
+        prompt = wire.first_message(context, conv.message)
         images = [url for m in messages for url in m.images]
         files = tuple(wire.attachment(url, i) for i, url in enumerate(images))
         return Plan(prompt, link, files)
@@ -211,6 +210,9 @@ class Service:
             parent_response_id=plan.link.response_id if plan.link else None,
             files=plan.files,
             private=self.private,
+            # grok.com keeps no instructions with a conversation: every turn carries them. None:
+            # the conversation's, or GROK_SYSTEM for a new one, as with grok ask.
+            instructions=conv.system,
         )
 
     def remember(self, conv: wire.Conversation, answer: Answer, done: Done, response_id: str | None = None) -> None:

@@ -257,22 +257,18 @@ def attachment(url: str, index: int) -> LocalFile:
 
 
 # -- what a new grok.com conversation is sent -------------------------------------------------------
-def first_message(system: str | None, earlier: Sequence[Message], message: Message) -> str:
-    """The prompt that starts a grok.com conversation: the instructions and the earlier turns,
-    then the new message.
+def first_message(earlier: Sequence[Message], message: Message) -> str:
+    """The prompt that starts a grok.com conversation: the earlier turns, then the new message.
 
-    grok.com keeps its own history, so this is sent once, in the first message; the follow-ups of
-    that conversation carry only the new user message.
+    grok.com keeps its own history, so the transcript is sent once, in the first message; the
+    follow-ups of that conversation carry only the new user message.
     """
-    if not earlier and not system:
+    if not earlier:
         return message.text
-    lines = ["Instructions for this conversation:", system.strip(), ""] if system else []
-    if earlier:
-        lines += ["Earlier messages of this conversation:", ""]
-        for m in earlier:
-            lines += [f"[{m.role}]", m.text.strip(), ""]
-        lines += ["[user, now]"]
-    lines += [message.text]
+    lines = ["Earlier messages of this conversation:", ""]
+    for m in earlier:
+        lines += [f"[{m.role}]", m.text.strip(), ""]
+    lines += ["[user, now]", message.text]
     return "\n".join(lines)
 
 
