@@ -1,6 +1,6 @@
 """A recorded conversation as text to read, Markdown to keep, or JSON for scripts (pure functions).
 
-The JSON shape is documented in README.md ("History"): one object per conversation with its
+The JSON shape is documented in docs/output.md ("grok history --json"): one object per conversation with its
 turns in order.
 """
 

@@ -577,6 +577,12 @@ def test_images_cards(srv, api):
         assert call(srv.assets_url, "GET", "/" + c["imageUrl"], cookie=srv.cookie).status == 200
 
 
+def test_a_forced_image_request_draws_even_without_a_scenario(api):
+    drawn = api.new("a lighthouse", toolOverrides={"imageGen": True}).frames
+    worded = api.new("a lighthouse").frames
+    assert model_response(drawn)["cardAttachmentsJson"] and not model_response(worded).get("cardAttachmentsJson")
+
+
 def test_images_evil_and_other_host(srv, api):
     urls = model_response(api.new("scenario:images_evil").frames)["generatedImageUrls"]
     assert any(u.startswith("../") for u in urls)

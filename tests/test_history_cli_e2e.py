@@ -8,7 +8,7 @@ from grok_cli.testing import short_answer
 
 from .conftest import GROK
 
-# The documented shapes (README.md, "History"): key -> allowed JSON types.
+# The documented shapes (docs/output.md, "grok history --json"): key -> allowed JSON types.
 STR, NULL_STR, INT, NULL_INT, BOOL = (str,), (str, type(None)), (int,), (int, type(None)), (bool,)
 CONVERSATION = {
     "conversation_id": STR, "title": NULL_STR, "model": STR, "private": BOOL,

@@ -158,7 +158,7 @@ def test_images_default_to_the_current_directory(grok_env, fake, tmp_path):
 
 
 def test_an_answer_without_images_is_an_error_that_shows_the_words(grok, fake, tmp_path):
-    r = grok("images", "hello", "-o", str(tmp_path))
+    r = grok("images", "scenario:short hello", "-o", str(tmp_path))
     assert r.code == 7 and r.stdout == ""
     assert "grok.com answered: Hello!" in r.stderr and "sent no image" in r.stderr
 

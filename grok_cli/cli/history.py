@@ -38,7 +38,7 @@ Examples:
 )
 
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="Conversation id, unique prefix, or `last`.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="JSON on stdout (shape: README, History).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="JSON on stdout (shapes: docs/output.md).")]
 LimitOpt = Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")]
 
 

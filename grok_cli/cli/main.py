@@ -23,7 +23,7 @@ Examples:
   grok login                                  sign in (reads your browser's grok.com cookies)
   grok ask "Explain CRDTs in two sentences"   answer on stdout, reasoning on stderr
   cat build.log | grok ask "Why did this fail?" | tee answer.md
-  grok ask --jsonl -m expert "Plan a trip" | jq -r 'select(.type=="token").text'
+  grok ask --jsonl -m expert "Plan a trip" | jq -j 'select(.type=="token").text'
   grok continue last "And in Rust?"           follow up on the last conversation
   grok history show last --last-answer        the last answer again, from the local history
   grok images "a lighthouse at dawn" -n 4 -o pics    saved paths on stdout

@@ -1,5 +1,5 @@
 """The three shapes of `grok models` on stdout: a rich table on a terminal, aligned text in a
-pipe, and one JSON object with ``--json`` (its shape is documented in README)."""
+pipe, and one JSON object with ``--json`` (its shape is documented in docs/output.md)."""
 
 from __future__ import annotations
 

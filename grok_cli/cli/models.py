@@ -16,7 +16,7 @@ from grok_cli.cli.options import ProxyOpt, TimeoutOpt
 
 def models(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout (shape in README).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout (shape: docs/output.md).")] = False,
     refresh: Annotated[
         bool, typer.Option("--refresh", help="Ask grok.com which modes this account can use, and remember it.")
     ] = False,

@@ -200,5 +200,5 @@ def render(app: typer.Typer) -> str:
         if comment:
             lines.append(_flow(comment[0].upper() + comment[1:] + ("" if comment.endswith(".") else ".")))
         lines += [".RS", ".nf", _code(command), ".fi", ".RE"]
-    lines += [".SH SEE ALSO", "The README of grok-cli, and \\fBgrok \\fICOMMAND\\fB \\-\\-help\\fR."]
+    lines += [".SH SEE ALSO", "The README and docs/ of grok-cli, and \\fBgrok \\fICOMMAND\\fB \\-\\-help\\fR."]
     return "\n".join(lines) + "\n"

@@ -110,7 +110,7 @@ def _by_text(message: str, code: int | None) -> GrokError | None:
         return BlockedError(
             "grok.com's anti-bot rules rejected the request.",
             "The x-statsig-id signature or this IP address was not accepted; run `grok login` "
-            "from a browser on this machine, or set GROK_STATSIG (see README).",
+            "from a browser on this machine, or set GROK_STATSIG (see docs/protocol-notes.md).",
         )
     if "usage limit" in low or "usage quota" in low or code == 8:
         return rate_limited(message, None)

@@ -488,7 +488,9 @@ class Server:
                 return _error(400, 3, "Invalid parentResponseId")
 
         try:
-            name, param = sc.choose(message, self.scenario)
+            overrides = body.get("toolOverrides")
+            draw = isinstance(overrides, dict) and overrides.get("imageGen") is True
+            name, param = sc.choose(message, self.scenario, draw=draw)
         except sc.UnknownScenario as e:
             return _error(400, 3, str(e))
         mode, known_mode = self._mode(body)
