@@ -71,6 +71,19 @@ def test_how_the_stream_is_cut_does_not_change_the_blocks(cuts):
     assert "\n\n".join(split_all(text, cuts)) == text
 
 
+def test_the_tail_of_a_long_block_keeps_its_table_header_and_open_fence():
+    splitter = BlockSplitter()
+    splitter.feed("| a | b |\n|---|---|\n" + "".join(f"| {n} | x |\n" for n in range(500)))
+    assert splitter.tail(10_000, 5) == "| a | b |\n|---|---|\n" + "".join(f"| {n} | x |\n" for n in range(495, 500)).strip()
+    fenced = BlockSplitter()
+    fenced.feed("Code:\n```python\n" + "".join(f"x = {n}\n" for n in range(500)) + "y = 'unfinished")
+    assert fenced.tail(60, 100).splitlines() == ["Code:", "```python", *(f"x = {n}" for n in range(495, 500)), "y = 'unfinished"]
+    assert fenced.tail(10_000, 1_000) == fenced.pending  # short enough: the block itself
+    one_line = BlockSplitter()
+    one_line.feed("word " * 1000)
+    assert one_line.tail(100, 10) in ("word " * 1000).strip() and len(one_line.tail(100, 10)) < 100
+
+
 # ---------------------------------------------------------------------------------------------
 # MarkdownSink
 
@@ -217,3 +230,21 @@ def test_after_a_resize_nothing_is_erased_blindly():
     sink.close(ExitStatus.OK)
     assert not ERASE.search(io.stdout.getvalue()[drawn:])
     assert io.stdout.getvalue()[drawn:].strip().endswith("A block in progress")
+
+
+def test_redrawing_a_long_block_renders_only_its_end():
+    io, clock = terminal_io(color=True, columns=40, lines=10)
+    sink = MarkdownSink(io)
+    rendered: list[str] = []
+    render = sink._render
+    sink._render = lambda source: rendered.append(source) or render(source)
+    sink.on_event(Token("```python\n"))
+    for n in range(600):
+        clock.now += 1
+        sink.on_event(Token(f"value_{n} = {n}\n"))
+    redraws = list(rendered)
+    assert len(redraws) > 100 and all(source.startswith("```python") for source in redraws)
+    assert max(len(source) for source in redraws) < 2 * 40 * 10 + 20
+    sink.close(ExitStatus.OK)
+    final = rendered[-1]
+    assert final.count("\n") == 600  # the finished block is rendered whole, once

@@ -7,7 +7,10 @@ most every ``REDRAW_INTERVAL`` seconds and is paid for from a budget that grows 
 character received, so the rendering work stays linear in the answer; and a redraw rewrites
 only the screen lines that changed (a growing paragraph: its last line), so the bytes written
 do too. While in progress a block shows at most a screenful (its end): lines that scrolled away
-could not be erased. Once finished it is printed whole.
+could not be erased. So a redraw of a long block renders only about two screenfuls of its end
+(``BlockSplitter.tail``), and costs the same whether the block is a page or a book. Nothing is
+looked at twice per token: the budget and the clock are checked before the block in progress
+is even joined. Once finished a block is printed whole.
 
 Without colour (NO_COLOR, TERM=dumb, --no-color) not one escape code is written: no styles, no
 links, and no redraws either, so blocks appear when they are finished.
@@ -31,6 +34,9 @@ from grok_cli.sinks.plain import PlainSink
 from grok_cli.sinks.style import neutralize
 
 REDRAW_INTERVAL = 0.1  # seconds: at most ~10 redraws a second
+# ...and at most a fifth of the time goes to them: highlighting code is slow, and a redraw must
+# not hold up the stream it shows.
+REDRAW_PAUSE = 4  # times the last redraw took
 # Redraw budget earned per character received, spent one per character re-rendered: all the
 # redraws together render at most this many times the answer's length.
 REDRAW_CREDIT = 12
@@ -49,7 +55,7 @@ class MarkdownSink(PlainSink):
         self._shown: list[str] = []  # the screen lines the block in progress occupies
         self._shown_width = 0  # the terminal's width when they were drawn
         self._credit = 0
-        self._drawn_at = float("-inf")
+        self._next_draw = float("-inf")
 
     # stdout ----------------------------------------------------------------------------------
     def _write(self, text: str) -> None:
@@ -112,15 +118,22 @@ class MarkdownSink(PlainSink):
         self._shown_width = self.io.terminal_size().columns
 
     def _maybe_redraw(self) -> None:
-        source = self._blocks.pending
-        if not self._redraws or not source.strip():
+        size = self._blocks.size
+        if not self._redraws or not size:
             return
         now = self.io.monotonic()
-        if now - self._drawn_at < REDRAW_INTERVAL or self._credit < len(source):
+        if now < self._next_draw:
+            return
+        screen = self.io.terminal_size()
+        window = 2 * max(20, screen.columns) * max(2, screen.lines)
+        if self._credit < min(size, window):
+            return
+        source = self._blocks.tail(window, screen.lines)
+        if not source.strip():
             return
         self._credit -= len(source)
-        self._drawn_at = now
         self._redraw(source)
+        self._next_draw = now + max(REDRAW_INTERVAL, REDRAW_PAUSE * (self.io.monotonic() - now))
 
     def _token(self, text: str) -> None:
         text = neutralize(text)
