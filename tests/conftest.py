@@ -46,6 +46,7 @@ def fake(server):
     server.upload_limit = DEFAULT_UPLOAD_LIMIT
     server.upload_v2 = "ok"
     server.gone = set()
+    server.gateway_style = "web"
     server.clear_requests()
     yield server
 

@@ -1,6 +1,7 @@
 """The fake grok.com's WebSocket gateway checks what it receives, as grok.com would."""
 
 import asyncio
+import json
 
 import aiohttp
 import pytest
@@ -22,8 +23,14 @@ def msg(kind, session_id=None, **fields):
     return {"session_id": session_id, **out} if session_id else out
 
 
-def talk(fake, frames, *, until="response.done", uid=None):
-    """Send frames, one after each server answer phase; return every event the server sent."""
+def is_last(event):
+    """The late follow-up suggestions end a section 9.1 turn; response.done an older one."""
+    return event["type"] == "response.chunk" and "follow_up_suggestions" in event["chunk"]
+
+
+def talk(fake, frames, *, until=is_last, uid=None, grouped=False):
+    """Send frames, one after each server answer phase; return every event the server sent
+    (with ``grouped``, as the messages that packed them)."""
 
     async def main():
         received = []
@@ -31,24 +38,36 @@ def talk(fake, frames, *, until="response.done", uid=None):
             pending = list(frames)
             session_id = None
             await ws.send_json(pending.pop(0))
-            while True:
+            done = False
+            while not done:
                 try:
-                    message = await ws.receive_json(timeout=2)
+                    text = await ws.receive_str(timeout=2)
                 except (TypeError, asyncio.TimeoutError):
                     break
-                event = message["event"]
+                message = [json.loads(part) for part in split(text)]
                 received.append(message)
-                if event["type"] == "conversation.attached":
-                    session_id = event["conversation"]["id"]
-                if event["type"] in ("conversation.attached", "error") and pending:
-                    for frame in pending:
-                        await ws.send_json(frame(session_id) if callable(frame) else frame)
-                    pending = []
-                if event["type"] in (until, "error"):
-                    break
-        return received
+                for m in message:
+                    event = m["event"]
+                    if event["type"] == "conversation.attached":
+                        session_id = event["conversation"]["id"]
+                    if event["type"] in ("conversation.attached", "error") and pending:
+                        for frame in pending:
+                            await ws.send_json(frame(session_id) if callable(frame) else frame)
+                        pending = []
+                    done = done or until(event) or event["type"] == "error"
+        return received if grouped else [m for message in received for m in message]
 
     return asyncio.run(main())
+
+
+def split(text):
+    """The JSON texts of one packed message."""
+    decoder, parts, i = json.JSONDecoder(), [], 0
+    while i < len(text):
+        _, end = decoder.raw_decode(text, i)
+        parts.append(text[i:end])
+        i = end
+    return parts
 
 
 NEW = msg("session.create", event_id="evt_init_1", session={"model": "fast", "x_grok": {}})
@@ -68,14 +87,81 @@ def respond(session_id):
     return msg("response.create", session_id, event_id="evt_resp_1")
 
 
-def test_a_well_formed_turn_is_answered(fake):
+def answer_of(events):
+    return "".join(
+        e["chunk"]["text"]["text"]
+        for e in events
+        if e["type"] == "response.chunk" and e["chunk"].get("text", {}).get("channel") == "CHANNEL_ASSISTANT_RESPONSE"
+    )
+
+
+def test_a_well_formed_turn_is_answered_in_the_web_apps_order(fake):
     events = [m["event"] for m in talk(fake, [NEW, item("hi"), respond])]
     kinds = [e["type"] for e in events]
     assert kinds[:3] == ["session.created", "conversation.attached", "ping"]
-    assert kinds[-2:] == ["conversation.title.updated", "response.done"]
     assert events[0]["client_event_id"] == "evt_init_1"
-    answer = "".join(e["chunk"]["text"]["text"] for e in events if e["type"] == "response.chunk")
-    assert answer == short_answer("hi")
+    opening = ["conversation.queue.updated", "conversation.item.added", "response.created", "response.output_item.added", "response.content_part.added"]
+    assert kinds[3:8] == opening
+    closing = ["response.output_text.done", "response.content_part.done", "response.output_item.done", "response.done",
+               "response.persisted", "conversation.title.updated", "response.chunk"]  # fmt: skip
+    assert kinds[-7:] == closing
+    response_id = events[5]["response"]["id"]
+    assert events[-4]["response"] == {"id": response_id, "status": "completed", "usage": {"input_tokens": 12, "output_tokens": 34}}
+    assert answer_of(events) == short_answer("hi") == events[-7]["text"]
+    assert events[-1]["chunk"]["follow_up_suggestions"]["suggestions"][0]["label"].startswith("Tell me more")
+
+
+def test_several_events_share_one_message(fake):
+    messages = talk(fake, [NEW, item("hi"), respond], grouped=True)
+    assert [len(m) for m in messages[:2]] == [2, 1]  # session.created + attached, then the ping
+    assert max(len(m) for m in messages) == 3 and any(len(m) == 2 for m in messages[2:])
+
+
+def test_thinking_is_on_reasoning_channels_between_phase_markers(fake):
+    events = [m["event"] for m in talk(fake, [NEW, item("scenario:thinking hi"), respond])]
+    chunks = [e["chunk"] for e in events if e["type"] == "response.chunk"]
+    channels = {c["text"]["channel"] for c in chunks if "text" in c}
+    assert channels == {"CHANNEL_ASSISTANT_NOTETAKER_HEADER", "CHANNEL_ASSISTANT_NOTETAKER_SUMMARY", "CHANNEL_ASSISTANT_RESPONSE"}
+    markers = [c["phase_marker"]["kind"] for c in chunks if "phase_marker" in c]
+    assert markers == ["KIND_THINKING_START", "KIND_RESPONSE_START"]
+
+
+def test_the_deltas_scenario_streams_text_as_delta_events(fake):
+    events = [m["event"] for m in talk(fake, [NEW, item("scenario:deltas hi"), respond])]
+    answer = "".join(e["delta"] for e in events if e["type"] == "response.output_text.delta")
+    assert answer == short_answer("scenario:deltas hi") and answer_of(events) == ""
+    assert any(e["type"] == "response.reasoning_text.delta" for e in events)
+
+
+def test_the_older_style_sends_one_event_per_message_and_the_title_before_done(fake):
+    fake.gateway_style = "section9"
+    messages = talk(fake, [NEW, item("hi"), respond], until=lambda e: e["type"] == "response.done", grouped=True)
+    assert all(len(m) == 1 for m in messages)
+    kinds = [m[0]["event"]["type"] for m in messages]
+    assert kinds[-2:] == ["conversation.title.updated", "response.done"] and "response.created" not in kinds
+
+
+def test_a_resumed_conversation_first_replays_its_history(fake):
+    first = talk(fake, [NEW, item("first"), respond])
+    conv_id = first[1]["event"]["conversation"]["id"]
+    answer_id = next(m["event"]["response"]["id"] for m in first if m["event"]["type"] == "response.created")
+    resume = msg(
+        "session.create", conv_id, event_id="evt_init_2",
+        session={"model": "fast", "x_grok": {"conversation_id": conv_id, "load_existing": True}},
+    )  # fmt: skip
+    events = [m["event"] for m in talk(fake, [resume, item("second", parent=answer_id), respond])]
+    kinds = [e["type"] for e in events]
+    replay = kinds.index("conversation.history.done")
+    assert kinds[2:replay] == ["conversation.history.item"] * 2 and replay < kinds.index("response.created")
+    old = [e["item"] for e in events[2:replay]]
+    assert [i["role"] for i in old] == ["user", "assistant"] and old[1]["id"] == answer_id
+    assert old[1]["output_chunks"][-1]["text"]["text"] == short_answer("first")
+    assert answer_of(events[replay:]) == short_answer("second")
+
+
+def test_the_castle_scenario_refuses_the_turn_for_its_token(fake):
+    events = [m["event"] for m in talk(fake, [NEW, item("scenario:castle hi"), respond])]
+    assert events[-1]["type"] == "error" and "castle_request_token" in events[-1]["error"]["message"]
 
 
 @pytest.mark.parametrize(

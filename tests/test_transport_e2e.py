@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from grok_cli.protocol.gateway import split_events
 from grok_cli.testing import short_answer
 
 from .conftest import GROK
@@ -72,12 +73,69 @@ def test_private_and_no_search_reach_the_gateway_session(grok, fake):
     assert x_grok["is_temporary"] is True and x_grok["disable_search"] is True
 
 
-def test_raw_prints_gateway_events_as_received(grok, fake):
+def test_raw_prints_gateway_messages_as_received(grok, fake):
     r = grok("ask", "--transport", "ws", "--raw", "hi")
     assert r.code == 0, r.stderr
-    kinds = [json.loads(line)["event"]["type"] for line in r.stdout.splitlines()]
+    messages = [split_events(line)[0] for line in r.stdout.splitlines()]
+    assert any(len(m) > 1 for m in messages)  # packed messages stay one line each
+    kinds = [e["type"] for m in messages for e in m]
     assert kinds[:2] == ["session.created", "conversation.attached"]
-    assert "response.chunk" in kinds and kinds[-1] == "response.done"
+    assert "response.done" in kinds and kinds[-1] == "response.chunk"  # the late suggestions
+
+
+def assistant_ids(fake, conversation_id):
+    return [r.response_id for r in fake.conversations[conversation_id].responses.values() if r.sender == "assistant"]
+
+
+def test_a_web_gateway_turn_gives_exactly_the_answer_and_keeps_title_and_suggestions(grok, fake, home):
+    prompt = "scenario:thinking what is up"
+    r = grok("ask", "--transport", "ws", prompt)
+    assert (r.code, r.stdout) == (0, short_answer(prompt) + "\n")
+    assert "Thinking about your request" in r.stderr and "Thought for" in r.stderr
+    events = jsonl(grok("ask", "--transport", "ws", "--jsonl", prompt).stdout)
+    kinds = [e["type"] for e in events]
+    assert kinds[-3:] == ["title", "suggestions", "done"]
+    done = events[-1]
+    assert done["text"] == short_answer(prompt) and done["complete"] is True
+    assert assistant_ids(fake, done["conversation_id"]) == [done["response_id"]]
+    assert events[-3]["title"] == fake.conversations[done["conversation_id"]].title
+    assert events[-2]["items"] == ["Why is that?"]
+    listed = grok("history", "list", "--json")
+    assert json.loads(listed.stdout)[0]["title"] == events[-3]["title"]
+
+
+def test_continue_over_the_gateway_shows_nothing_of_the_replayed_history(grok, fake):
+    first = jsonl(grok("ask", "--transport", "ws", "--jsonl", "first question").stdout)[-1]
+    r = grok("continue", "--transport", "ws", "--jsonl", "last", "second question")
+    assert r.code == 0, r.stderr
+    events = jsonl(r.stdout)
+    done = events[-1]
+    assert done["text"] == short_answer("second question") and "first question" not in r.stdout
+    assert "".join(e["text"] for e in events if e["type"] == "token") == done["text"]
+    assert done["conversation_id"] == first["conversation_id"]
+    assert assistant_ids(fake, done["conversation_id"]) == [first["response_id"], done["response_id"]]
+    plain = grok("continue", "--transport", "ws", "last", "third question")
+    assert (plain.code, plain.stdout) == (0, short_answer("third question") + "\n")
+
+
+@pytest.mark.parametrize("scenario", ["legacy_thinking", "deltas"])  # CHANNEL_REASONING chunks, delta events
+def test_untagged_thinking_is_reasoning_and_the_answer_exact(grok, fake, scenario):
+    prompt = f"scenario:{scenario} why"
+    r = grok("ask", "--transport", "ws", prompt)
+    assert (r.code, r.stdout) == (0, short_answer(prompt) + "\n") and "Reading the question" in r.stderr
+
+
+def test_a_turn_refused_for_the_castle_token_is_blocked(grok, fake):
+    r = grok("ask", "--transport", "ws", "scenario:castle hi")
+    assert (r.code, r.stdout) == (4, "") and "castle_request_token" in r.stderr
+
+
+def test_the_older_gateway_shape_still_works(grok, fake):
+    fake.gateway_style = "section9"
+    r = grok("ask", "--transport", "ws", "--jsonl", "scenario:thinking hi")
+    events = jsonl(r.stdout)
+    assert r.code == 0 and events[-1]["text"] == short_answer("scenario:thinking hi")
+    assert "title" in [e["type"] for e in events]
 
 
 def test_auto_falls_back_to_the_gateway_when_rest_says_update_your_client(grok, fake):
@@ -151,7 +209,8 @@ def _essence(events: list[dict]) -> dict:
     """What a reader of --jsonl gets, without the ids and URLs that differ between runs."""
     of = lambda kind: [e for e in events if e["type"] == kind]  # noqa: E731
     return {
-        "types": [e["type"] for e in events if e["type"] != "suggestions"],  # REST-only (finalMetadata)
+        "types": [e["type"] for e in events if e["type"] != "suggestions"],  # the gateway's come later
+        "suggestions": [e["items"] for e in of("suggestions")],
         "answer": "".join(e["text"] for e in of("token")),
         "reasoning": [(e["text"], e["tag"]) for e in of("reasoning")],
         "tools": [e["name"] for e in of("tool")],

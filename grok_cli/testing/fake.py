@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from . import scenarios as sc
-from .gateway import GatewayMessage
+from .gateway import STYLES, GatewayMessage
 from .server import DEFAULT_DELAY, DEFAULT_UPLOAD_LIMIT, Recorded, Server
 from .state import DEFAULT_CF_CLEARANCE, DEFAULT_QUOTA, DEFAULT_SSO, DEFAULT_USER_ID, Conversation
 
@@ -194,6 +194,19 @@ class FakeGrok:
         if unknown:
             raise ValueError(f"unknown transports {sorted(unknown)}; known: rest, rest-404, ws")
         self._server.gone = set(value)
+
+    @property
+    def gateway_style(self) -> str:
+        """How the WebSocket gateway speaks unless a scenario says otherwise: "web" (section 9.1,
+        as grok.com does today), "deltas" (its text as delta events) or "section9" (the older
+        shape: one event per message, the title before response.done)."""
+        return self._server.gateway.style
+
+    @gateway_style.setter
+    def gateway_style(self, value: str) -> None:
+        if value not in STYLES:
+            raise ValueError(f"gateway_style must be one of {', '.join(STYLES)}")
+        self._server.gateway.style = value
 
     @property
     def upload_limit(self) -> int:

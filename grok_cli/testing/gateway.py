@@ -18,6 +18,7 @@ chosen by a prompt keyword (known only after the upgrade), it becomes an ``error
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import uuid
@@ -34,7 +35,7 @@ from .state import Conversation, Session, Upload
 if TYPE_CHECKING:
     from .server import Server
 
-__all__ = ["GATEWAY_PATH", "Gateway", "GatewayMessage", "translate"]
+__all__ = ["GATEWAY_PATH", "STYLES", "Gateway", "GatewayMessage", "history_replay", "pack", "translate"]
 
 GATEWAY_PATH = "/ws/mgw/"
 Json = dict[str, Any]
@@ -44,8 +45,18 @@ _CHANNELS = {
     "header": "CHANNEL_ASSISTANT_NOTETAKER_HEADER",
     "summary": "CHANNEL_ASSISTANT_NOTETAKER_SUMMARY",
 }
-THINKING = "CHANNEL_ASSISTANT_THINKING"
+THINKING = "CHANNEL_ASSISTANT_THINKING"  # section 9's thinking channel
+REASONING = "CHANNEL_REASONING"  # section 9.1's
 _INVALID, _NOT_FOUND, _UNAUTHENTICATED = 3, 5, 16
+
+# How the gateway speaks (a scenario may pick one per turn, see scenarios.Stream.gateway):
+#   web       section 9.1, as grok.com speaks today: lifecycle events, several events per message,
+#             the title and follow-up suggestions after response.done, history replay on resume;
+#   deltas    the same, the text as response.output_text.delta / reasoning_text.delta events;
+#   section9  the older shape: one event per message, the title before response.done.
+STYLES = ("web", "deltas", "section9")
+# Events per message in the 9.1 styles, in turn: messages split the stream at varying places.
+_PACKING = (3, 1, 2)
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,7 @@ class Turn:
 
     steps: list[Any] = field(default_factory=list)
     final: bool = False
+    packed: bool = True  # several events per WebSocket message
 
 
 def _event(kind: str, session_id: str | None = None, /, **fields: Any) -> Json:
@@ -85,20 +97,30 @@ def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
-class _Translator:
-    """REST frames of one scenario -> gateway events (section 9 shapes)."""
+def pack(messages: list[Json]) -> str:
+    """Several events in one WebSocket message, back to back with no separator (section 9.1)."""
+    return "".join(json.dumps(m, ensure_ascii=False, separators=(",", ":")) for m in messages)
 
-    def __init__(self, session_id: str, assistant_id: str) -> None:
+
+class _Translator:
+    """REST frames of one scenario -> gateway events in one of the STYLES."""
+
+    def __init__(self, session_id: str, assistant_id: str, style: str) -> None:
         self.session_id = session_id
         self.aid = assistant_id
-        self.turn = Turn()
+        self.style = style
+        self.web = style != "section9"
+        self.turn = Turn(packed=self.web)
         self._streamed_text = False
         self._cards: set[str] = set()
         self._splitter = LineSplitter()
         self._done = False
+        self._phase = ""
+        self._title: str | None = None
+        self._suggestions: list[str] | None = None
 
     def send(self, kind: str, **fields: Any) -> None:
-        if kind.startswith("response."):
+        if kind.startswith("response.") and not self.web:
             fields = {**fields, "response_id": self.aid}
         self.turn.steps.append(sc.Frame(_event(kind, self.session_id, **fields)))
 
@@ -118,9 +140,22 @@ class _Translator:
         for line in self._splitter.flush():
             self.line(line)
         if self._done and not self.turn.final:
-            self.send("response.done", response={"id": self.aid, "status": "completed"})
+            self.send("response.done", response=self._done_response())
+            if self.web:
+                self.send("response.persisted", status="ok")
+                if self._title is not None:
+                    self.send("conversation.title.updated", title=self._title)
+                # The web app asks for suggestions; grok.com answers with a (possibly empty) list.
+                labels = self._suggestions or []
+                self.chunk(follow_up_suggestions={"suggestions": [{"label": label} for label in labels]})
             self.turn.final = True
         return self.turn
+
+    def _done_response(self) -> Json:
+        response: Json = {"id": self.aid, "status": "completed"}
+        if self.web:
+            response["usage"] = {"input_tokens": 12, "output_tokens": 34}
+        return response
 
     def line(self, line: bytes) -> None:
         for obj in parse_line(line)[0]:
@@ -134,17 +169,53 @@ class _Translator:
             return
         result = obj.get("result") or {}
         if isinstance(result.get("title"), dict):
-            self.send("conversation.title.updated", title=result["title"].get("newTitle", ""))
+            title = result["title"].get("newTitle", "")
+            if self.web:
+                self._title = title  # it comes after response.done
+            else:
+                self.send("conversation.title.updated", title=title)
         payload = result.get("response") if isinstance(result.get("response"), dict) else result
         if isinstance(payload.get("userResponse"), dict):
-            item = {"id": payload["userResponse"]["responseId"], "type": "message", "role": "user"}
-            self.send("conversation.item.added", item=item)
+            self.opening(payload["userResponse"]["responseId"])
             return
         self.payload(payload)
+
+    def opening(self, user_id: str) -> None:
+        """The user turn is queued and taken, and the response begins (section 9.1 order)."""
+        if self.web:
+            self.send("conversation.queue.updated", queue={"items": [], "size": 0})
+        self.send("conversation.item.added", item={"id": user_id, "type": "message", "role": "user"})
+        if self.web:
+            self.send("response.created", response={"id": self.aid, "status": "in_progress", "output_modalities": ["text"]})
+            self.send("response.output_item.added", item={"id": self.aid, "type": "message", "role": "assistant"})
+            self.send("response.content_part.added", part={"type": "text"})
+
+    def phase(self, kind: str) -> None:
+        if self.web and self._phase != kind:
+            self._phase = kind
+            self.chunk(phase_marker={"kind": kind})
+
+    def text(self, text: str, channel: str) -> None:
+        self.phase("KIND_RESPONSE_START" if channel == RESPONSE else "KIND_THINKING_START")
+        if self.style == "deltas" and channel == RESPONSE:
+            self.send("response.output_text.delta", delta=text)
+        elif self.style == "deltas" and channel not in _CHANNELS.values():
+            self.send("response.reasoning_text.delta", delta=text)
+        else:
+            self.chunk(text={"text": text, "channel": channel})
 
     def payload(self, p: Json) -> None:
         token = p.get("token")
         card = p.get("toolUsageCard")
+        if isinstance(p.get("uiLayout"), dict) and self.web:
+            layout = p["uiLayout"]
+            self.chunk(ui_layout={
+                "reasoning_ui_layout": layout.get("reasoningUiLayout"),
+                "effort": layout.get("effort"),
+                "steer_model_id": layout.get("steerModelId", ""),
+            })  # fmt: skip
+        if isinstance(p.get("messageStepId"), int) and self.web:
+            self.chunk(metadata={"step_id": p["messageStepId"]})
         if isinstance(card, dict):
             card_id = card.get("toolUsageCardId", "")
             if card_id not in self._cards:
@@ -154,12 +225,15 @@ class _Translator:
         elif isinstance(token, str) and token:
             tag = p.get("messageTag")
             if p.get("isThinking") or tag in _CHANNELS:
-                self.chunk(text={"text": token, "channel": _CHANNELS.get(tag, THINKING)})
+                self.text(token, _CHANNELS.get(tag, REASONING if self.web else THINKING))
             else:
                 self._streamed_text = True
-                self.chunk(text={"text": token, "channel": RESPONSE})
+                self.text(token, RESPONSE)
         self.results(p)
         self.images(p)
+        if isinstance(p.get("finalMetadata"), dict):
+            labels = [s.get("label", "") for s in p["finalMetadata"].get("followUpSuggestions") or []]
+            self._suggestions = [label for label in labels if label]
         if isinstance(p.get("modelResponse"), dict):
             self.model_response(p["modelResponse"])
 
@@ -187,10 +261,18 @@ class _Translator:
         legacy = p.get("streamingImageGenerationResponse")
         if isinstance(legacy, dict):
             chunk = {k: v for k, v in legacy.items() if k in ("imageUrl", "progress", "moderated")}
-            self.chunk(render_generated_image={"image_chunk": {"imageUuid": legacy.get("imageId"), **chunk}})
+            image = {"imageUuid": legacy.get("imageId"), **chunk}
+            if self.web and chunk.get("progress", 0) < 100:
+                self.chunk(image_chunk=image)  # previews as bare image chunks, finals as render cards
+            else:
+                self.chunk(render_generated_image={"image_chunk": image})
         attachment = p.get("cardAttachment")
         if isinstance(attachment, dict):
-            self.send("response.grok.output", output={"card_attachment": {"json_data": attachment.get("jsonData")}})
+            card = {"json_data": attachment.get("jsonData")}
+            if self.web:
+                self.chunk(card_attachment=card)
+            else:
+                self.send("response.grok.output", output={"card_attachment": card})
 
     def model_response(self, mr: Json) -> None:
         if mr.get("error"):
@@ -202,17 +284,36 @@ class _Translator:
                 self.send("response.grok.output", output={"stream_error": err})
                 self.turn.final = True
                 return
-        if not self._streamed_text and mr.get("message"):
+        if self.web:
+            self.send("response.output_text.done", text=mr.get("message", ""))
+            self.send("response.content_part.done", part={"type": "text"})
+            self.send("response.output_item.done", item={"id": self.aid, "role": "assistant", "status": "completed"})
+        elif not self._streamed_text and mr.get("message"):
             self.send("response.output_text.done", text=mr["message"])
         self._done = True  # sent last: REST's title line follows modelResponse, not so the gateway's
 
 
-def translate(stream: sc.Stream, session_id: str, assistant_id: str) -> Turn:
-    """The gateway's rendition of one REST scenario answer."""
-    t = _Translator(session_id, assistant_id)
+def translate(stream: sc.Stream, session_id: str, assistant_id: str, style: str = "web") -> Turn:
+    """The gateway's rendition of one REST scenario answer, in one of the STYLES."""
+    t = _Translator(session_id, assistant_id, style)
     for step in stream.steps:
         t.step(step)
     return t.finish()
+
+
+def history_replay(conv: Conversation, session_id: str) -> list[Json]:
+    """What the gateway replays of a conversation opened to continue it (section 9.1)."""
+    events: list[Json] = []
+    for node in conv.responses.values():
+        text = str(node.obj.get("message") or "")
+        item: Json = {"id": node.response_id, "type": "message", "parent_response_id": node.parent_response_id}
+        if node.sender == "human":
+            item.update(role="user", input_chunks=[{"text": {"text": text}}])
+        else:
+            item.update(role="assistant", output_chunks=[{"metadata": {"step_id": 0}}, {"text": {"text": text, "channel": RESPONSE}}])
+        events.append(_event("conversation.history.item", session_id, item=item))
+    events.append(_event("conversation.history.done", session_id))
+    return events
 
 
 def _rejection_event(reject: sc.Reject, session_id: str) -> Json:
@@ -245,6 +346,7 @@ class Gateway:
         self.server = server
         self._log: list[GatewayMessage] = []
         self._connections = 0
+        self.style = "web"  # how it speaks unless a scenario says otherwise (one of STYLES)
 
     # -- observation (read from the test thread) -----------------------------------------------
     @property
@@ -360,8 +462,19 @@ class Gateway:
             temporary = bool(x_grok.get("is_temporary"))
             s.conv = Conversation(str(uuid.uuid4()), "New conversation", now, now, temporary, s.user.user_id)
         cid = s.conv.conversation_id
-        await ws.send_json(_event("session.created", cid, client_event_id=event.get("event_id"), session_id=cid))
-        await ws.send_json(_event("conversation.attached", cid, conversation={"id": cid}))
+        opening = [
+            _event("session.created", cid, client_event_id=event.get("event_id"), session_id=cid),
+            _event("conversation.attached", cid, conversation={"id": cid, "object": "realtime.conversation"},
+                   mode="new" if s.new else "existing"),
+        ]  # fmt: skip
+        if self.style == "section9":
+            for message in opening:
+                await ws.send_json(message)
+        else:
+            if not s.new:
+                with self.server.state.lock:
+                    opening += history_replay(s.conv, cid)
+            await ws.send_str(pack(opening))
         # The gateway pings too; a client must answer with a pong carrying the same event_id.
         await ws.send_json(_event("ping", event_id=f"evt_srv_hb_{uuid.uuid4()}"))
 
@@ -420,6 +533,7 @@ class Gateway:
             "disableSearch": bool(s.x_grok.get("disable_search")),
             "imageGenerationCount": s.x_grok.get("image_generation_count", 2),
             "disableTextFollowUps": s.x_grok.get("disable_text_follow_ups", False),
+            "sendFinalMetadata": True,  # the gateway always may send suggestions
             "customInstructions": s.x_grok.get("custom_instructions", ""),
         }
         ctx = server.turn_context(
@@ -441,19 +555,40 @@ class Gateway:
             return True
         server._remember(conv, s.new, parent, ctx, outcome)
         s.new = False
-        turn = translate(outcome, sid, ctx.assistant_id)
+        turn = translate(outcome, sid, ctx.assistant_id, outcome.gateway or self.style)
         await self._play(request, ws, turn, server.delay if outcome.delay is None else outcome.delay)
         return turn.final
 
     async def _play(self, request: web.Request, ws: web.WebSocketResponse, turn: Turn, delay: float) -> None:
         first = True
-        for step in turn.steps:
-            if isinstance(step, sc.Frame):
+        for step in _messages(turn):
+            if isinstance(step, str):
                 if delay > 0 and not first:
                     await self.server._pause(delay)
-                await ws.send_str(json.dumps(step.obj, ensure_ascii=False, separators=(",", ":")))
+                await ws.send_str(step)
                 first = False
             elif isinstance(step, sc.Pause):
                 await self.server._pause(step.seconds)
             elif isinstance(step, sc.Stall):
                 await self.server._stall(request, step.seconds)
+
+
+def _messages(turn: Turn) -> list[Any]:
+    """The turn's events grouped into WebSocket messages (text), its pauses and stalls between."""
+    out: list[Any] = []
+    batch: list[Json] = []
+    sizes = itertools.cycle(_PACKING if turn.packed else (1,))
+    size = next(sizes)
+    for step in turn.steps:
+        if isinstance(step, sc.Frame):
+            batch.append(step.obj)
+            if len(batch) < size:
+                continue
+        if batch:
+            out.append(pack(batch))
+            batch, size = [], next(sizes)
+        if not isinstance(step, sc.Frame):
+            out.append(step)
+    if batch:
+        out.append(pack(batch))
+    return out

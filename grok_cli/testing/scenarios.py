@@ -104,6 +104,7 @@ class Stream:
     final_text: str = ""
     title: str | None = None
     images: tuple[str, ...] = ()  # relative asset paths to serve as generated images
+    gateway: str | None = None  # how the gateway speaks this answer (testing.gateway.STYLES); None: its default
 
 
 @dataclass(frozen=True)
@@ -966,6 +967,14 @@ def _hostile(ctx: ChatContext) -> Stream:
     return r.build()
 
 
+def _deltas(ctx: ChatContext) -> Stream:
+    """The untagged thinking answer (`legacy_thinking`); the gateway streams its text as section
+    9.1's delta events (``response.output_text.delta`` / ``response.reasoning_text.delta``)."""
+    stream = _legacy_thinking(ctx)
+    stream.gateway = "deltas"
+    return stream
+
+
 # -- HTTP-level refusals -----------------------------------------------------------------------
 
 
@@ -1085,6 +1094,9 @@ SCENARIOS: dict[str, Scenario] = {
     "title": _title,
     "instructions": _instructions,
     "hostile": _hostile,
+    "deltas": _deltas,
+    # Section 9.1: the page may carry a Castle token in response.create; a refusal for its lack.
+    "castle": _reject(403, 7, "Request rejected by anti-bot rules: castle_request_token is missing or invalid."),
 }
 
 
