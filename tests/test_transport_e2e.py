@@ -83,6 +83,16 @@ def test_raw_prints_gateway_messages_as_received(grok, fake):
     assert "response.done" in kinds and kinds[-1] == "response.chunk"  # the late suggestions
 
 
+def test_an_unreadable_event_in_a_packed_message_costs_nothing_and_shows_in_raw(grok, fake):
+    from grok_cli.testing.gateway import GARBLED_EVENT
+
+    fake.gateway_style = "garbled"
+    r = grok("ask", "--transport", "ws", "hi")
+    assert (r.code, r.stdout) == (0, short_answer("hi") + "\n")
+    raw = grok("ask", "--transport", "ws", "--raw", "hi")
+    assert raw.code == 0 and GARBLED_EVENT in raw.stdout
+
+
 def assistant_ids(fake, conversation_id):
     return [r.response_id for r in fake.conversations[conversation_id].responses.values() if r.sender == "assistant"]
 

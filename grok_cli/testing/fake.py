@@ -198,8 +198,9 @@ class FakeGrok:
     @property
     def gateway_style(self) -> str:
         """How the WebSocket gateway speaks unless a scenario says otherwise: "web" (section 9.1,
-        as grok.com does today), "deltas" (its text as delta events) or "section9" (the older
-        shape: one event per message, the title before response.done)."""
+        as grok.com does today), "deltas" (its text as delta events), "garbled" (web with one
+        event cut short inside a packed message) or "section9" (the older shape: one event per
+        message, the title before response.done)."""
         return self._server.gateway.style
 
     @gateway_style.setter

@@ -53,8 +53,13 @@ _INVALID, _NOT_FOUND, _UNAUTHENTICATED = 3, 5, 16
 #   web       section 9.1, as grok.com speaks today: lifecycle events, several events per message,
 #             the title and follow-up suggestions after response.done, history replay on resume;
 #   deltas    the same, the text as response.output_text.delta / reasoning_text.delta events;
+#   garbled   web, with one event of the answer's first packed message cut short: a client must
+#             keep the events around it (what it cannot read, --raw shows);
 #   section9  the older shape: one event per message, the title before response.done.
-STYLES = ("web", "deltas", "section9")
+STYLES = ("web", "deltas", "garbled", "section9")
+# A layout chunk cut off mid-key: no answer text is lost with it.
+GARBLED_EVENT = '{"event":{"type":"response.chunk","chunk":{"ui_layout":{"eff'
+
 # Events per message in the 9.1 styles, in turn: messages split the stream at varying places.
 _PACKING = (3, 1, 2)
 
@@ -80,6 +85,7 @@ class Turn:
     steps: list[Any] = field(default_factory=list)
     final: bool = False
     packed: bool = True  # several events per WebSocket message
+    garbled: bool = False  # one packed message holds an event cut short
 
 
 def _event(kind: str, session_id: str | None = None, /, **fields: Any) -> Json:
@@ -110,7 +116,7 @@ class _Translator:
         self.aid = assistant_id
         self.style = style
         self.web = style != "section9"
-        self.turn = Turn(packed=self.web)
+        self.turn = Turn(packed=self.web, garbled=style == "garbled")
         self._streamed_text = False
         self._cards: set[str] = set()
         self._splitter = LineSplitter()
@@ -585,7 +591,11 @@ def _messages(turn: Turn) -> list[Any]:
             if len(batch) < size:
                 continue
         if batch:
-            out.append(pack(batch))
+            if turn.garbled and len(batch) > 1:
+                out.append(pack(batch[:1]) + GARBLED_EVENT + pack(batch[1:]))
+                turn.garbled = False
+            else:
+                out.append(pack(batch))
             batch, size = [], next(sizes)
         if not isinstance(step, sc.Frame):
             out.append(step)
