@@ -44,7 +44,7 @@ def test_serve_refuses_to_start_without_what_it_needs(grok, args, env, code, mes
 
 
 def test_sigterm_lets_a_running_answer_finish_then_exits_0(server, fake, home):
-    proc, lines, url = start_serve(serve_env(server, home, GROK_SERVE_KEY="k"))
+    proc, lines, url = start_serve(serve_env(server, home, GROK_SERVE_KEY="k"), "--private", "--no-history")
     port = int(url.rsplit(":", 1)[1].split("/")[0])
     prompt = "scenario:slow:0.2 finish me"
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -61,3 +61,5 @@ def test_sigterm_lets_a_running_answer_finish_then_exits_0(server, fake, home):
     text = "".join(json.loads(d)["choices"][0]["delta"].get("content") or "" for d in data[:-1])
     assert text == short_answer(prompt)
     assert any("stopping" in line for line in lines)
+    assert fake.chat_requests()[-1].body["temporary"] is True  # --private
+    assert not (home / "history.db").exists()  # --no-history

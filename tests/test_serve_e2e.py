@@ -20,6 +20,7 @@ from grok_cli.testing.scenarios import short_answer
 from tests.conftest import _SCRUBBED, GROK
 
 KEY = "test-serve-key"
+PNG = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 READY = "grok serve: listening on http://"
 
 
@@ -34,10 +35,11 @@ class Served:
     def client(self, key: str = KEY) -> openai.OpenAI:
         return openai.OpenAI(base_url=self.url, api_key=key, max_retries=0, timeout=30)
 
-    def logged(self, text: str) -> bool:
-        """Whether a log line contains ``text``, waiting a while for it (the line follows the reply)."""
+    def logged(self, text: str, since: int = 0) -> bool:
+        """Whether a log line (from line ``since`` on) contains ``text``, waiting a while for it
+        (the line follows the reply)."""
         deadline = time.monotonic() + 15
-        while not any(text in line for line in self.log):
+        while not any(text in line for line in self.log[since:]):
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.05)
@@ -127,7 +129,15 @@ def test_chat_completion_answers_with_and_without_streaming(served, fake):
     chunks = list(
         client.chat.completions.create(
             model="grok-3",
-            messages=[{"role": "user", "content": [{"type": "text", "text": "stream please"}]}],
+            messages=[
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": "stream please"},
+                        {"type": "image_url", "image_url": {"url": PNG}},
+                    ],
+                }
+            ],
             stream=True,
             stream_options={"include_usage": True},
         )
@@ -136,7 +146,8 @@ def test_chat_completion_answers_with_and_without_streaming(served, fake):
     assert text == short_answer("stream please")
     assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens > 0
-    assert fake.chat_requests()[-1].body["modeId"] == "fast"
+    sent = fake.chat_requests()[-1].body
+    assert sent["modeId"] == "fast" and len(sent["fileAttachments"]) == 1  # the image part, uploaded
 
 
 def test_reasoning_arrives_as_reasoning_content_never_as_content(served, fake):
@@ -270,8 +281,9 @@ def test_failure_after_the_stream_started_ends_with_an_error_chunk_and_no_done(s
     assert served.logged("POST /v1/chat/completions 200 stream failed: upstream")
 
 
-def test_client_that_disconnects_mid_stream_keeps_the_partial_answer_as_incomplete(served, fake):
-    prompt = "scenario:stall:30 keep going"
+@pytest.mark.parametrize("prompt", ["scenario:stall:30 silent upstream", "scenario:long:100000 fast upstream"])
+def test_client_that_disconnects_mid_stream_keeps_the_partial_answer_as_incomplete(served, fake, prompt):
+    since = len(served.log)
     stream = served.client().chat.completions.create(
         model="fast", messages=[{"role": "user", "content": prompt}], stream=True
     )
@@ -279,7 +291,7 @@ def test_client_that_disconnects_mid_stream_keeps_the_partial_answer_as_incomple
         if chunk.choices and chunk.choices[0].delta.content:
             break
     stream.close()
-    assert served.logged("POST /v1/chat/completions client gone")
+    assert served.logged("POST /v1/chat/completions client gone", since)
     turn = next(t for t in served.turns() if t[0] == prompt)
     assert turn[1] == "incomplete" and turn[2]
 

@@ -18,8 +18,7 @@ from grok_cli.serve.exchanges import Exchanges, Link, transcript_key
 from grok_cli.serve.keys import AccessKey, resolve_key
 from grok_cli.serve.limits import Limiter
 from grok_cli.serve.sink import ChatChunks, Feed
-
-PNG = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+from tests.test_serve_e2e import PNG
 
 
 def test_chat_request_splits_instructions_earlier_messages_and_images():

@@ -275,9 +275,10 @@ async def _drive(
             code = e.code if isinstance(e, GrokError) else f"internal {type(e).__name__}"
             raise StreamFailed(response, code) from None
     finally:
-        if not task.done():
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        # Cancel a turn still running (the client left, or the write failed), and take its
+        # outcome either way, so no failure is left unretrieved for asyncio to print.
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
 
 class StreamFailed(Exception):

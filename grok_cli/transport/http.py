@@ -77,6 +77,17 @@ async def abort_stream(response: Any) -> None:
             await task
 
 
+async def next_chunk(chunks: AsyncIterator[bytes], timeout: float) -> bytes:
+    """The next chunk of a body within ``timeout`` seconds, else TimeoutError.
+
+    Not ``asyncio.wait_for``: on Python 3.11 it swallows a cancellation that arrives when the
+    chunk is already there, so a fast stream could not be stopped (Ctrl-C, a `grok serve`
+    client that leaves) until it ended.
+    """
+    async with asyncio.timeout(timeout):
+        return await anext(chunks)
+
+
 def _origin(parts: SplitResult) -> tuple[str, str, int]:
     """(scheme, host, port) with the default port filled in; ValueError for a bad port."""
     port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -234,7 +245,7 @@ class GrokHTTP:
             chunks = response.aiter_content()
             while True:
                 try:
-                    chunk = await asyncio.wait_for(anext(chunks), idle)
+                    chunk = await next_chunk(chunks, idle)
                 except StopAsyncIteration:
                     return
                 except TimeoutError:
@@ -340,7 +351,7 @@ class GrokHTTP:
         chunks = response.aiter_content()
         while True:
             try:
-                chunk = await asyncio.wait_for(anext(chunks), self.settings.timeout)
+                chunk = await next_chunk(chunks, self.settings.timeout)
             except StopAsyncIteration:
                 return
             except TimeoutError:
@@ -419,7 +430,7 @@ class GrokHTTP:
             chunks = response.aiter_content()
             while len(data) < ERROR_BODY_LIMIT:
                 try:
-                    data += await asyncio.wait_for(anext(chunks), CONNECT_TIMEOUT)
+                    data += await next_chunk(chunks, CONNECT_TIMEOUT)
                 except (StopAsyncIteration, TimeoutError, RequestException):
                     break
         finally:
