@@ -16,6 +16,9 @@ from grok_cli.testing import short_answer
 
 from .conftest import GROK
 
+# Real browsers and terminals: seconds per case.
+pytestmark = pytest.mark.slow
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no chromium installed (.ci/run installs Debian's)")
 needs_dbus = pytest.mark.skipif(

@@ -121,6 +121,7 @@ def test_an_ambiguous_prefix_lists_the_candidates(grok, fake, home):
     assert len(fake.chat_requests()) == 1
 
 
+@pytest.mark.slow
 def test_sixteen_processes_at_once_lose_no_turn(grok_env, fake, home):
     procs = [
         subprocess.Popen([GROK, "ask", f"parallel {i}"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

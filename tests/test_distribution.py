@@ -102,6 +102,7 @@ def test_bash_completes_commands_and_model_names(shell_env):
     assert all(name.startswith("gr") for name in names)
 
 
+@pytest.mark.slow
 def test_fish_completes_commands_and_model_names(shell_env):
     fish = need("fish")
     script = f"source {COMPLETIONS / 'grok.fish'}; complete -C 'grok a'; echo SEP; complete -C 'grok ask -m gr'"
@@ -114,6 +115,7 @@ def test_fish_completes_commands_and_model_names(shell_env):
     assert all(name.startswith("gr") for name in models)
 
 
+@pytest.mark.slow
 def test_zsh_completes_commands_and_model_names(shell_env, tmp_path):
     zsh = need("zsh")
     need("tmux")

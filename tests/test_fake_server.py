@@ -967,6 +967,7 @@ def _py(*args: str, **kw: Any) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_cli_run_propagates_env_and_exit_code():
     code = "import os,sys;print(os.environ['GROK_BASE_URL']);print(os.environ['GROK_HOME']);sys.exit(3)"
     env = {k: v for k, v in os.environ.items() if k != "GROK_HOME"}

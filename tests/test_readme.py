@@ -36,6 +36,8 @@ def test_readme_test_command_is_the_one_ci_runs():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     commands = [line for block in blocks("shell") for line in block if "pytest" in line]
     assert commands and all(command in ci.splitlines() for command in commands)
+    # In parallel: one worker per core, each with its own fake server.
+    assert all(" -n auto" in command for command in commands)
 
 
 def shell_env(fake, home: Path) -> dict[str, str]:

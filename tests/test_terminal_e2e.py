@@ -10,6 +10,9 @@ from grok_cli.testing import markdown_answer
 from .conftest import GROK
 from .terminal import run_in_pty, tmux_screen
 
+# Real browsers and terminals: seconds per case.
+pytestmark = pytest.mark.slow
+
 ESC = b"\x1b"
 
 
