@@ -20,6 +20,8 @@ class ExitStatus(IntEnum):
     RATE_LIMITED = 5
     NETWORK = 6
     UPSTREAM = 7
+    LOCAL = 8
+    HANGUP = 129
     INTERRUPTED = 130
     TERMINATED = 143
 
@@ -72,11 +74,23 @@ class UpstreamError(GrokError):
     status = ExitStatus.UPSTREAM
 
 
-class FileWriteError(GrokError):
-    """grok could not write one of its own files (permissions, a full disk): not a bug, but no
-    exit code of its own either, so it exits 1 with a message naming the file."""
+class LocalError(GrokError):
+    """A local file, device or database failed (a full disk, a closed stdout, an unreadable
+    history): the environment's trouble, not a bug."""
 
-    status = ExitStatus.INTERNAL
+    status = ExitStatus.LOCAL
+
+
+class FileWriteError(LocalError):
+    """grok could not write one of its own files (permissions, a full disk); the message names it."""
+
+
+class OutputError(LocalError):
+    """Writing to stdout failed: a full disk, a failing device, a closed descriptor."""
+
+
+def output_failed(error: OSError) -> OutputError:
+    return OutputError(f"Cannot write the output: {error.strerror or error}.")
 
 
 class TransportGoneError(UpstreamError):

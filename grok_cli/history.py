@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from grok_cli.errors import GrokError, UsageError
+from grok_cli.errors import GrokError, LocalError, UsageError
 
 if TYPE_CHECKING:
     import sqlite3
@@ -28,7 +28,7 @@ STATUSES = ("complete", "incomplete", "error")
 LAST = "last"
 
 
-class HistoryError(GrokError):
+class HistoryError(LocalError):
     """The history database cannot be opened, read or written."""
 
 

@@ -6,6 +6,7 @@ own, and colour is a value here rather than a question asked at every write.
 
 from __future__ import annotations
 
+import errno
 import io as _io
 import os
 import shutil
@@ -32,6 +33,16 @@ def color_wanted(environ: Mapping[str, str], isatty: bool, no_color: bool = Fals
     return isatty
 
 
+class ClosedOutput(_io.TextIOBase):
+    """The stdout of a process started with it closed: every write fails with EBADF."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+
 @dataclass
 class IO:
     stdin: TextIO
@@ -54,10 +65,11 @@ class IO:
 
     @classmethod
     def system(cls, no_color: bool = False) -> IO:
-        # A stream the shell closed (`>&-`) is None in Python: writing there is like writing to a
-        # closed pipe, nobody reads it.
+        # A stream the shell closed (`>&-`) is None in Python. Output written there would be lost
+        # without a word, so writing to a closed stdout fails like a full disk does; messages on
+        # a closed stderr have nowhere to go.
         if sys.stdout is None:
-            sys.stdout = open(os.devnull, "w", encoding="utf-8")  # lives as long as the process
+            sys.stdout = ClosedOutput()
         if sys.stderr is None:
             sys.stderr = open(os.devnull, "w", encoding="utf-8")
         for stream in (sys.stdout, sys.stderr):

@@ -21,8 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from grok_cli.errors import ExitStatus, GrokError, RateLimitedError, UsageError
-from grok_cli.events import Done, Error, Image
+from grok_cli.errors import ExitStatus, GrokError, RateLimitedError, UsageError, output_failed
+from grok_cli.events import Done, Error, Event, Image
 from grok_cli.io import IO
 from grok_cli.protocol.payload import ChatRequest, with_attachments
 from grok_cli.protocol.upload import LONG_PROMPT_LIMIT, Attachment, human_size, prompt_is_too_long
@@ -199,11 +199,47 @@ class TurnRunner:
         still recorded."""
         if not self.settings.history:
             return sink
-        from grok_cli.sinks.base import Tee
         from grok_cli.sinks.history import open_recorder
 
         recorder = open_recorder(self.io, self.settings.dirs.history_db, request, title=title)
-        return sink if recorder is None else Tee(recorder, sink)
+        return sink if recorder is None else Recorded(recorder, sink)
+
+
+class Recorded:
+    """The output sink with the history recorder before it.
+
+    When the output fails (a full disk, a closed stdout) the answer still streams into the
+    history to its end; then the turn fails, recorded with what failed. A reader that left the
+    pipe (`| head`) stops the turn instead: that is the user's choice."""
+
+    def __init__(self, recorder: Sink, output: Sink) -> None:
+        self.recorder = recorder
+        self.output = output
+        self.output_error: OSError | None = None
+
+    def on_event(self, event: Event) -> None:
+        self.recorder.on_event(event)
+        if self.output_error is not None:
+            return
+        try:
+            self.output.on_event(event)
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            self.output_error = e
+
+    def close(self, status: ExitStatus) -> None:
+        failure = output_failed(self.output_error) if self.output_error is not None else None
+        if failure is not None and status == ExitStatus.OK:
+            self.recorder.on_event(Error(failure.code, failure.message, int(failure.status)))
+            status = failure.status
+        try:
+            self.recorder.close(status)
+        finally:
+            if self.output_error is None:
+                self.output.close(status)
+        if failure is not None:
+            raise failure from self.output_error
 
 
 def uploads_for(io: IO, request: ChatRequest, files: Sequence[LocalFile]) -> list[LocalFile]:
@@ -278,11 +314,20 @@ async def _stream(
             sink.on_event(stream.partial_done())
         sink.close(ExitStatus.INTERRUPTED)
         raise
-    except OSError as e:
-        # The reader left (`| head`) or the output failed (a full disk): the history keeps what
-        # arrived, and cli/runner.py says what happened.
-        sink.close(ExitStatus.INTERRUPTED if isinstance(e, BrokenPipeError) else ExitStatus.INTERNAL)
+    except BrokenPipeError:
+        # The reader left (`| head`): the history keeps what arrived, and grok ends quietly.
+        sink.close(ExitStatus.INTERRUPTED)
         raise
+    except OSError as e:
+        # The output failed (a full disk, a closed stdout): the history keeps what arrived and
+        # says why the answer stopped there. The output sink fails again on the way; the
+        # recorder, first in the Tee, has written by then.
+        failure = output_failed(e)
+        with contextlib.suppress(OSError):
+            sink.on_event(Error(failure.code, failure.message, int(failure.status)))
+        with contextlib.suppress(OSError):
+            sink.close(failure.status)
+        raise failure from e
     failure = saver.error() if saver is not None else None
     if failure is not None:
         _fail(sink, failure)

@@ -142,7 +142,8 @@ def test_sixteen_processes_at_once_lose_no_turn(grok_env, fake, home):
     assert prompts == {f"parallel {i}" for i in range(16)}
 
 
-@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+# SIGHUP: the terminal closed or the ssh connection dropped.
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_ctrl_c_keeps_the_partial_answer_and_continue_last_works(grok, grok_env, fake, home, sig, code):
     proc = subprocess.Popen([GROK, "ask", "scenario:slow:0.3 hello"], stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=grok_env, bufsize=0)
@@ -252,7 +253,7 @@ def test_an_unusable_history_costs_a_warning_not_the_answer(grok, fake, home):
     assert (r.code, r.stdout) == (0, short_answer("hi") + "\n")
     assert "not saved in the history" in r.stderr and "file is not a database" in r.stderr
     r = grok("history", "list")
-    assert r.code == 1 and "Cannot use the history database" in r.stderr and "Traceback" not in r.stderr
+    assert r.code == 8 and "Cannot use the history database" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_a_follow_up_can_attach_files_and_save_images(grok, fake, tmp_path):
@@ -281,17 +282,22 @@ def test_an_answer_that_cannot_be_printed_is_still_recorded(grok_env, fake, home
     with open("/dev/full", "w") as full:
         p = subprocess.run([GROK, "ask", "scenario:long:50 hello"], stdin=subprocess.DEVNULL, stdout=full,
                            stderr=subprocess.PIPE, env=grok_env, timeout=30)
-    assert p.returncode == 1
+    assert p.returncode == 8
     h = open_history(home / "history.db")
     (conv,) = h.conversations()
     (turn,) = h.turns(conv.id)
-    assert len(turn.answer.split()) == 50
+    # The whole answer, though not a word of it could be printed, and why it was not.
+    assert len(turn.answer.split()) == 50 and turn.status == "error"
+    assert turn.error_code == "local" and "No space left on device" in turn.error_message
 
 
-def test_a_closed_stdout_is_like_a_closed_pipe(grok_env, fake, home):
+def test_a_closed_stdout_fails_clearly_and_the_answer_is_kept(grok_env, fake, home):
     p = subprocess.run(f"{GROK} ask hi >&-", shell=True, stdin=subprocess.DEVNULL, capture_output=True,
                        env=grok_env, timeout=30)
-    assert (p.returncode, p.stderr) == (0, b"")
+    assert p.returncode == 8 and b"standard output is closed" in p.stderr
+    (conv,) = history(home).conversations()
+    (turn,) = history(home).turns(conv.id)
+    assert turn.answer == short_answer("hi") and turn.error_code == "local"
 
 
 @pytest.mark.parametrize("transport", ["rest", "ws"])

@@ -160,3 +160,22 @@ def test_help_leads_with_examples(grok):
     r = grok("--help")
     head = r.stdout.split("Options:")[0]
     assert r.code == 0 and "Examples:" in head and 'grok ask "' in head
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["ask", "--help"]])
+def test_version_and_help_on_a_full_disk_exit_local_without_a_traceback(grok_env, args):
+    with open("/dev/full", "w") as full:
+        p = subprocess.run([GROK, *args], stdout=full, stderr=subprocess.PIPE, env=grok_env, text=True, timeout=30)
+    assert p.returncode == 8 and "No space left on device" in p.stderr and "Traceback" not in p.stderr
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"]])
+def test_version_and_help_into_a_pipe_already_closed_end_quietly(grok_env, args):
+    # `grok --version | head -c 1`, with head gone before grok writes: always, not by chance.
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        p = subprocess.run([GROK, *args], stdout=write, stderr=subprocess.PIPE, env=grok_env, text=True, timeout=30)
+    finally:
+        os.close(write)
+    assert (p.returncode, p.stderr) == (0, "")

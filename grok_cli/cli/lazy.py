@@ -59,8 +59,32 @@ class LazyGroup(TyperGroup):
             self.add_command(build(name), name)
         return super().get_command(ctx, name)
 
+    # Help, --version and usage errors are written outside every command's run_command (the
+    # group's help while parsing, a command's while the group invokes it): a failing or closed
+    # output there ends as it does in a command, not in a traceback or in Click's exit 1 for a
+    # reader that left the pipe (`grok --version | head -c 1`).
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except OSError as e:
+            raise typer.Exit(_os_failure(e)) from None
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OSError as e:
+            raise typer.Exit(_os_failure(e)) from None
+
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         """The command list from the table: listing the commands must not build them all."""
         rows = [(name, spec.summary) for name, spec in COMMANDS.items()]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+
+def _os_failure(e: OSError) -> int:
+    from grok_cli.cli.runner import os_failure, silence_stdout
+    from grok_cli.io import IO
+
+    silence_stdout()  # before IO.system(), whose reconfiguring flushes stdout
+    return os_failure(IO.system(), e)

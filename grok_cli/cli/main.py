@@ -30,7 +30,7 @@ Examples:
 
 \b
 Exit codes: 0 ok, 1 internal, 2 usage, 3 auth, 4 blocked, 5 rate limited,
-6 network, 7 upstream, 130 interrupted, 143 terminated.
+6 network, 7 upstream, 8 local, 129 hangup, 130 interrupted, 143 terminated.
 """
 
 app = typer.Typer(

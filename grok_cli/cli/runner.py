@@ -19,28 +19,28 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 
-from grok_cli.errors import ExitStatus, GrokError
+from grok_cli.errors import ExitStatus, GrokError, LocalError, OutputError, output_failed
 from grok_cli.io import IO
 from grok_cli.sinks.style import Style, neutralize
 
 T = TypeVar("T")
-_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG}
-
-
-class Terminated(GrokError):
-    status = ExitStatus.TERMINATED
+# Failures of the output itself (EBADF: the shell closed stdout, `>&-`).
+_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG, errno.EBADF}
 
 
 def render_error(io: IO, error: GrokError) -> None:
     style = Style(io.color_stderr)
-    # Messages quote grok.com's own words, which must not drive the terminal.
-    io.stderr.write(f"{style.error('Error:')} {neutralize(error.message)}\n")
-    if error.hint:
-        io.stderr.write(f"{style.dim(neutralize(error.hint))}\n")
-    io.stderr.flush()
+    try:
+        # Messages quote grok.com's own words, which must not drive the terminal.
+        io.stderr.write(f"{style.error('Error:')} {neutralize(error.message)}\n")
+        if error.hint:
+            io.stderr.write(f"{style.dim(neutralize(error.hint))}\n")
+        io.stderr.flush()
+    except (OSError, ValueError):  # stderr is gone too (a hung-up terminal): the exit code remains
+        pass
 
 
-def _silence_stdout() -> None:
+def silence_stdout() -> None:
     # Python flushes stdout again at exit; point it at /dev/null so that flush cannot fail loudly.
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -49,25 +49,34 @@ def _silence_stdout() -> None:
         pass
 
 
+def os_failure(io: IO, e: OSError) -> int:
+    """The exit status of a failure of the machine, not of grok: a reader that left the pipe
+    (`| head`) ends quietly; a full disk, a failing device or a closed stdout is "local"."""
+    if isinstance(e, BrokenPipeError):
+        silence_stdout()
+        return int(ExitStatus.OK)
+    if e.errno in _OUTPUT_ERRNOS:
+        silence_stdout()
+        render_error(io, output_failed(e))
+    else:
+        where = f" ({e.filename})" if e.filename else ""
+        render_error(io, LocalError(f"{e.strerror or e}{where}."))
+    return int(ExitStatus.LOCAL)
+
+
 def run_command(io: IO, debug: bool, body: Callable[[], int | None]) -> NoReturn:
     try:
         code = int(body() or 0)
     except GrokError as e:
+        if isinstance(e, OutputError):
+            silence_stdout()
         render_error(io, e)
         code = int(e.status)
     except KeyboardInterrupt:
         io.stderr.write("Interrupted.\n")
         code = int(ExitStatus.INTERRUPTED)
-    except BrokenPipeError:
-        _silence_stdout()
-        code = int(ExitStatus.OK)
     except OSError as e:
-        if e.errno not in _OUTPUT_ERRNOS:
-            code = _internal(io, debug, e)
-        else:  # a full disk or a failing device: the environment's trouble, not a bug
-            _silence_stdout()
-            render_error(io, GrokError(f"Cannot write the output: {e.strerror}."))
-            code = int(ExitStatus.INTERNAL)
+        code = os_failure(io, e)
     except Exception as e:
         code = _internal(io, debug, e)
     raise typer.Exit(code)
@@ -88,28 +97,48 @@ def _internal(io: IO, debug: bool, e: Exception) -> int:
 
 
 def run_async(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """``asyncio.run`` with SIGTERM turned into a cancellation, like Ctrl-C already is."""
+    """``asyncio.run`` with SIGTERM and SIGHUP (a closed terminal, a dropped ssh) turned into a
+    cancellation, like Ctrl-C already is: the sinks are closed and the partial answer is kept."""
 
     async def main() -> T:
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
-        terminated = False
+        received: list[signal.Signals] = []
 
-        def on_sigterm() -> None:
-            nonlocal terminated
-            terminated = True
+        def on_signal(signum: signal.Signals) -> None:
+            received.append(signum)
             if task is not None:
                 task.cancel()
 
-        try:
-            loop.add_signal_handler(signal.SIGTERM, on_sigterm)
-        except (NotImplementedError, RuntimeError):  # Windows, or not the main thread
-            pass
+        for signum in _STOP_SIGNALS:
+            try:
+                loop.add_signal_handler(signum, on_signal, signum)
+            except (NotImplementedError, RuntimeError):  # Windows, or not the main thread
+                pass
         try:
             return await make()
         except asyncio.CancelledError:
-            if terminated:
-                raise Terminated("Stopped by SIGTERM; what had arrived was kept.") from None
+            if received:
+                raise _STOP_SIGNALS[received[0]]() from None
             raise
 
     return asyncio.run(main())
+
+
+class Terminated(GrokError):
+    status = ExitStatus.TERMINATED
+
+    def __init__(self) -> None:
+        super().__init__("Stopped by SIGTERM; what had arrived was kept.")
+
+
+class HungUp(GrokError):
+    status = ExitStatus.HANGUP
+
+    def __init__(self) -> None:
+        super().__init__("The terminal hung up (SIGHUP); what had arrived was kept.")
+
+
+_STOP_SIGNALS: dict[signal.Signals, type[GrokError]] = {signal.SIGTERM: Terminated}
+if hasattr(signal, "SIGHUP"):  # not on Windows
+    _STOP_SIGNALS[signal.SIGHUP] = HungUp

@@ -32,6 +32,11 @@ EXIT_STATUS = {
         "grok.com reported an error in the stream, or the answer ended incomplete, or it refused an "
         "attached file (the message names it)."
     ),
+    ExitStatus.LOCAL: (
+        "A local file, device or database failed: a full disk, a closed standard output, an unusable "
+        "history database. The answer is still kept in the history when it can be."
+    ),
+    ExitStatus.HANGUP: "The terminal hung up (SIGHUP); the partial answer was kept in the history.",
     ExitStatus.INTERRUPTED: "Interrupted by Ctrl-C; the partial answer was printed.",
     ExitStatus.TERMINATED: "Stopped by SIGTERM; the partial answer was printed.",
 }
