@@ -60,9 +60,9 @@ def ask(
       cat error.log | grok ask "What went wrong?"
 
     \b
-    Files are uploaded and attached (a prompt over 40,000 characters is sent as a file too):
+    Files are uploaded and attached (so is a prompt over 40,000 characters):
       grok ask -f chart.png -f report.pdf "Do these agree?"
-      xclip -selection clipboard -t image/png -o | grok ask -f - "What does this show?"
+      xclip -sel clip -t image/png -o | grok ask -f - "What does this show?"
 
     \b
     Follow up on the answer:

@@ -19,8 +19,8 @@ auth_app = typer.Typer(
 
 \b
 Examples:
-  grok auth status                 where the credentials come from (cookie names, never values)
-  grok auth status --check         ask grok.com whether they still work (exit 0, 3, 4 or 6)
+  grok auth status           where the credentials come from (no values)
+  grok auth status --check   ask grok.com whether they work (exit 0, 3, 4, 6)
 """,
     no_args_is_help=True,
 )
@@ -83,8 +83,8 @@ def status(
     """Show which credentials are in use (cookie names only, never values).
 
     \b
-    Exit status with --check: 0 valid, 3 invalid or missing, 4 blocked by Cloudflare
-    or anti-bot rules, 6 network failure.
+    Exit status with --check: 0 valid, 3 invalid or missing, 4 blocked by
+    Cloudflare or anti-bot rules, 6 network failure.
     """
     from grok_cli.cli.runner import run_command
 

@@ -19,7 +19,7 @@ config_app = typer.Typer(
 
 \b
 Precedence: command-line flag > environment variable > config file > default.
-  grok config show                   every setting, its value and where it came from
+  grok config show                   every setting, its value and its source
   grok config set model expert       default model for every run
   grok config set render plain       never render Markdown on a terminal
   grok config unset model

@@ -101,7 +101,7 @@ def run_continue(io: IO, opts: ChatOptions, ref: str) -> int:
     settings = settings_for(io, opts)
     # Only -m overrides the conversation's model; GROK_MODEL is for new conversations.
     mode = choose_mode(settings) if opts.model else None
-    files, prompt = read_turn_input(io, opts)
+    files, prompt = read_turn_input(io, opts, command=f"grok continue {ref}")
     turn = Turn(
         prompt, mode=mode, conversation=ref, files=tuple(files), search=opts.search, instructions=opts.system
     )

@@ -159,10 +159,10 @@ def image_saver(io: IO, opts: ChatOptions, name_hint: str) -> ImageSaver | None:
     return ImageSaver(opts.save_images, name_hint=name_hint, force=False, on_failure=report_to_stderr(io))
 
 
-def read_turn_input(io: IO, opts: ChatOptions) -> tuple[list[LocalFile], str]:
+def read_turn_input(io: IO, opts: ChatOptions, *, command: str = "grok ask") -> tuple[list[LocalFile], str]:
     """The -f files and the prompt, all read before anything is sent.
 
     Files first: `-f -` takes stdin, which then is not also read as prompt text.
     """
     files = read_files(io, list(opts.files), opts.words)
-    return files, compose_prompt(io, opts.words, opts.prompt_file)
+    return files, compose_prompt(io, opts.words, opts.prompt_file, command=command)

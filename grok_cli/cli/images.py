@@ -40,10 +40,10 @@ def images(
     """Generate images: each saved file's path is printed on stdout, one per line, in order.
 
     \b
-    Progress goes to stderr; images grok.com moderates are reported there and skipped.
-    Files are named after the prompt and the image id (a-red-fox-1a2b3c4d.jpg) and never
-    replace an existing file unless --force. If a download fails, the others are still
-    saved and grok exits with 7.
+    Progress goes to stderr; images grok.com moderates are reported there and
+    skipped. Files are named after the prompt and the image id
+    (a-red-fox-1a2b3c4d.jpg) and never replace an existing file unless --force.
+    If a download fails, the others are still saved and grok exits with 7.
 
     \b
       grok images "a lighthouse at dawn, watercolour" -n 4 -o ~/Pictures/grok
@@ -90,7 +90,7 @@ def run_images(io: IO, opts: ChatOptions, *, count: int, output: Path | None, fo
         io.environ,
     )
     mode = choose_mode(settings)
-    prompt = compose_prompt(io, opts.words, opts.prompt_file)
+    prompt = compose_prompt(io, opts.words, opts.prompt_file, command="grok images")
     turn = Turn(prompt, mode=mode, private=opts.private, image_count=count, force_image_generation=True)
     sink: Sink
     if opts.output == "jsonl":

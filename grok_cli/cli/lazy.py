@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +47,36 @@ def build(name: str) -> Any:  # a TyperCommand or TyperGroup
         holder.add_typer(target, name=name, short_help=spec.summary)
     else:
         holder.command(name=name, short_help=spec.summary)(target)
-    return typer.main.get_command(holder).commands[name]
+    command = typer.main.get_command(holder).commands[name]
+    _accept_global_options(command)
+    return command
+
+
+def _set_debug(ctx: Any, param: Any, value: bool) -> None:
+    from grok_cli.cli.context import state
+
+    if value:
+        state(ctx).debug = True
+
+
+def _set_no_color(ctx: Any, param: Any, value: bool) -> None:
+    from grok_cli.cli.context import state
+    from grok_cli.io import IO
+
+    if value:
+        state(ctx).io = IO.system(no_color=True)
+
+
+def _accept_global_options(command: Any) -> None:
+    """`grok ask --no-color hi` works like `grok --no-color ask hi`: the root's options are
+    accepted after any command too (hidden there: `grok --help` documents them once)."""
+    for flag, callback in (("--debug", _set_debug), ("--no-color", _set_no_color)):
+        if not any(flag in param.opts for param in command.params):
+            command.params.append(
+                TyperOption(param_decls=[flag], is_flag=True, expose_value=False, hidden=True, callback=callback)
+            )
+    for sub in getattr(command, "commands", {}).values():
+        _accept_global_options(sub)
 
 
 class LazyGroup(TyperGroup):
@@ -74,6 +103,17 @@ class LazyGroup(TyperGroup):
             return super().invoke(ctx)
         except OSError as e:
             raise typer.Exit(_os_failure(e)) from None
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        """A mistyped command gets a suggestion (Typer's own looks only at the commands built)."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in COMMANDS and name not in self.commands:
+            from difflib import get_close_matches
+
+            matches = get_close_matches(name, self.list_commands(ctx))
+            if matches:
+                ctx.fail(f"No such command {name!r}. Did you mean {' or '.join(repr(m) for m in matches)}?")
+        return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         """The command list from the table: listing the commands must not build them all."""

@@ -128,11 +128,12 @@ def login(
 
     \b
     Ways to sign in:
-      grok login --from-browser [BROWSER]   cookies of a browser already signed in to grok.com
-      grok login --browser-login            sign in in a browser window that grok opens
-      pbpaste | grok login --cookie-stdin   a Cookie header copied from the browser's DevTools
-    With no flag at a terminal, it tries the browsers' cookies, then offers the browser login.
-    GROK_COOKIE (a Cookie header) is used instead of any stored login, for one run.
+      grok login --from-browser [BROWSER]   a browser's grok.com cookies
+      grok login --browser-login            sign in in a browser grok opens
+      pbpaste | grok login --cookie-stdin   a Cookie header from DevTools
+    With no flag at a terminal, it tries the browsers' cookies, then offers the
+    browser login. GROK_COOKIE (a Cookie header) is used instead of any stored
+    login, for one run.
     """
     from grok_cli.cli.runner import run_command
 

@@ -20,13 +20,13 @@ HELP = """Grok from the terminal, shell pipelines and cron.
 
 \b
 Examples:
-  grok login                                  sign in (reads your browser's grok.com cookies)
-  grok ask "Explain CRDTs in two sentences"   answer on stdout, reasoning on stderr
+  grok login                             sign in with your browser's cookies
+  grok ask "Explain CRDTs in two lines"  answer on stdout, reasoning on stderr
   cat build.log | grok ask "Why did this fail?" | tee answer.md
-  grok ask --jsonl -m expert "Plan a trip" | jq -j 'select(.type=="token").text'
-  grok continue last "And in Rust?"           follow up on the last conversation
-  grok history show last --last-answer        the last answer again, from the local history
-  grok images "a lighthouse at dawn" -n 4 -o pics    saved paths on stdout
+  grok ask --jsonl "Plan a trip" | jq -j 'select(.type=="token").text'
+  grok continue last "And in Rust?"      follow up on the last conversation
+  grok history show last --last-answer   the last answer again
+  grok images "a lighthouse" -n 4 -o pics   saved paths on stdout
 
 \b
 Exit codes: 0 ok, 1 internal, 2 usage, 3 auth, 4 blocked, 5 rate limited,

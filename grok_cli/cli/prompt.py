@@ -27,10 +27,11 @@ def _read_stdin(io: IO) -> str:
     return _text(io, io.stdin.read().encode("utf-8", errors="surrogateescape"), "stdin")
 
 
-def compose_prompt(io: IO, words: list[str], prompt_file: Path | None) -> str:
+def compose_prompt(io: IO, words: list[str], prompt_file: Path | None, *, command: str = "grok ask") -> str:
     """Piped stdin first, then the prompt file, then the words, separated by blank lines.
 
     ``-`` alone means "stdin only". A terminal on stdin is never read: it would block.
+    ``command`` is what the user ran (`grok continue last`), for the hint of an empty prompt.
     """
     stdin_only = words == ["-"]
     if stdin_only:
@@ -53,5 +54,5 @@ def compose_prompt(io: IO, words: list[str], prompt_file: Path | None) -> str:
         parts.append(_text(io, " ".join(words).encode("utf-8", errors="surrogateescape"), "The prompt"))
     prompt = "\n\n".join(p for p in parts if p.strip())
     if not prompt.strip():
-        raise UsageError("The prompt is empty.", 'Give a prompt: grok ask "question", or pipe text in.')
+        raise UsageError("The prompt is empty.", f'Give a prompt: {command} "question", or pipe text in.')
     return prompt

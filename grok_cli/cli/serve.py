@@ -55,7 +55,8 @@ def serve(
     Clients must send the access key: --api-key, GROK_SERVE_KEY, or the key
     generated on first start (`grok serve --show-key` prints it again).
       grok serve                                 http://127.0.0.1:8765/v1
-      OPENAI_BASE_URL=http://127.0.0.1:8765/v1 OPENAI_API_KEY=$(grok serve --show-key) my-tool
+      export OPENAI_API_KEY=$(grok serve --show-key)
+      OPENAI_BASE_URL=http://127.0.0.1:8765/v1 my-tool
     """
     from grok_cli.cli.runner import run_command
 
