@@ -24,7 +24,7 @@ from grok_cli.protocol import gateway as gw
 from grok_cli.protocol.framing import LineSplitter, parse_line
 from grok_cli.protocol.normalize import Normalizer
 
-pytestmark = pytest.mark.property
+pytestmark = [pytest.mark.property, pytest.mark.slow]
 
 # Examples per test, the same ones every run. The field tests place each generated value in
 # every field of every sample frame, so they give examples x fields cases (see the last test).
