@@ -260,6 +260,6 @@ class Client:
             if self._gateway is None:
                 from grok_cli.transport.ws import GrokGateway
 
-                self._gateway = GrokGateway(self.http)
+                self._gateway = GrokGateway(self.http, self._warn)
             return GatewayChatStream(self._gateway, request, **options)
         return RestChatStream(self.http, request, **options)

@@ -89,6 +89,7 @@ def test_an_unreadable_event_in_a_packed_message_costs_nothing_and_shows_in_raw(
     fake.gateway_style = "garbled"
     r = grok("ask", "--transport", "ws", "hi")
     assert (r.code, r.stdout) == (0, short_answer("hi") + "\n")
+    assert r.stderr.count("Warning:") == 1 and f"{len(GARBLED_EVENT)} characters grok could not read" in r.stderr
     raw = grok("ask", "--transport", "ws", "--raw", "hi")
     assert raw.code == 0 and GARBLED_EVENT in raw.stdout
 

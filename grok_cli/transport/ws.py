@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -61,8 +61,9 @@ def refusal_error(status: int, body: str, headers: dict[str, str]) -> GrokError:
 
 
 class GrokGateway:
-    def __init__(self, http: GrokHTTP) -> None:
+    def __init__(self, http: GrokHTTP, warn: Callable[[str], None] = lambda message: None) -> None:
         self.http = http
+        self._warn = warn  # once per turn that held something unreadable: a sign grok.com changed
         self._user_id: str | None = None
 
     async def user_id(self) -> str:
@@ -154,6 +155,7 @@ class GrokGateway:
         # After response.done the title and suggestions are still to come (section 9.1): read
         # on until they are in, or until a short silence says nothing more is coming.
         linger_until = 0.0
+        warned = False
         while not norm.settled:
             now = loop.time()
             if norm.finished and now >= linger_until:
@@ -178,7 +180,14 @@ class GrokGateway:
             if raw:  # the message as received, unreadable parts included
                 yield RawFrame(text)
             progress = False
-            for event in gw.split_events(text)[0]:
+            events, unreadable = gw.split_events(text)
+            if unreadable and not warned:
+                self._warn(
+                    f"grok.com sent {len(unreadable)} characters grok could not read; the answer goes on "
+                    "without them (`--raw` shows them)."
+                )
+                warned = True
+            for event in events:
                 if event["type"] == "pong":
                     continue
                 if event["type"] == "ping":  # keep-alive, not progress: the idle clock keeps running
