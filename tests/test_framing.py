@@ -65,3 +65,9 @@ def test_no_input_can_crash_the_framer(data, cuts):
 def test_any_valid_stream_round_trips_whatever_the_chunking(objs, cuts):
     data = b"".join(json.dumps(o).encode() + b"\n" for o in objs)
     assert frames(data, cuts) == objs
+
+
+def test_numbers_json_cannot_carry_are_read_as_nothing():
+    # Written back out by --jsonl, the history or grok serve, NaN and Infinity are not JSON.
+    objects, skipped = parse_line('{"a": NaN, "b": -Infinity, "c": 1e999, "d": 1.5, "e": [Infinity]}')
+    assert objects == [{"a": None, "b": None, "c": None, "d": 1.5, "e": [None]}] and skipped == 0

@@ -281,6 +281,7 @@ def _texts(samples: list[Any]) -> st.SearchStrategy[str]:
 def test_any_line_is_framed_without_raising(line):
     objects, skipped = parse_line(line)
     assert all(isinstance(o, dict) for o in objects) and skipped >= 0
+    json.dumps(objects, allow_nan=False)  # what comes in is valid JSON again when --jsonl writes it
 
 
 @settings(max_examples=EXAMPLES["split"], parent=PROFILE)
@@ -289,6 +290,7 @@ def test_any_gateway_message_is_split_without_raising(message):
     events, unreadable = gw.split_events(message)
     assert all(isinstance(e, dict) and isinstance(e["type"], str) for e in events)
     assert isinstance(unreadable, str) and len(unreadable) <= len(message)
+    json.dumps(events, allow_nan=False)
 
 
 @settings(max_examples=EXAMPLES["splitter"], parent=PROFILE)

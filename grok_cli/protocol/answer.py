@@ -7,7 +7,6 @@ images, and it alone decides what ``Done`` says and why an ended stream is incom
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from grok_cli.errors import GrokError, UpstreamError
 from grok_cli.events import Done, Event, Image, ImageProgress, Reasoning, ReasoningStatus, Token, ToolCall
 from grok_cli.protocol.errors import classify_stream_errors
+from grok_cli.protocol.jsontext import loads
 from grok_cli.protocol.render import RenderFilter
 from grok_cli.protocol.upload import Attachment
 
@@ -193,7 +193,7 @@ def json_object(text: Any) -> dict[str, Any]:
     if not isinstance(text, str):
         return {}
     try:
-        value = json.loads(text)
+        value = loads(text)
     except (ValueError, RecursionError):
         return {}
     return value if isinstance(value, dict) else {}

@@ -7,8 +7,9 @@ Nothing here may raise on any input: undecodable text is counted and skipped.
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from grok_cli.protocol.jsontext import loads
 
 
 class LineSplitter:
@@ -38,7 +39,7 @@ def parse_line(line: bytes | str) -> tuple[list[dict[str, Any]], int]:
     if not text or text == "[DONE]":
         return [], 0
     try:
-        value = json.loads(text)
+        value = loads(text)
     except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's stack
         return _split_objects(text)
     if isinstance(value, dict):
@@ -74,7 +75,7 @@ def _split_objects(text: str) -> tuple[list[dict[str, Any]], int]:
             depth -= 1
             if depth == 0:
                 try:
-                    value = json.loads(text[start : i + 1])
+                    value = loads(text[start : i + 1])
                 except (ValueError, RecursionError):
                     skipped += 1
                 else:

@@ -32,6 +32,7 @@ from grok_cli.events import (
 )
 from grok_cli.protocol.answer import AnswerState, json_object
 from grok_cli.protocol.errors import classify_stream_error
+from grok_cli.protocol.jsontext import DECODER
 from grok_cli.protocol.payload import ChatRequest
 from grok_cli.protocol.render import strip_markup
 
@@ -130,7 +131,6 @@ def pong(event_id: Any) -> str:
     return frame({"type": "pong", "event_id": event_id})
 
 
-_decoder = json.JSONDecoder()
 # Where the next event may start after one that does not decode: after a closing brace, or at
 # an envelope's first key (quotes inside JSON strings are escaped, so this is never inside one).
 _RESYNC = re.compile(r'(?<=\})\s*\{|\{\s*"(?:session_id|event)"\s*:')
@@ -152,7 +152,7 @@ def split_events(text: str) -> tuple[list[Json], str]:
         if i >= end:
             break
         try:
-            value, i_next = _decoder.raw_decode(text, i)
+            value, i_next = DECODER.raw_decode(text, i)
         except (ValueError, RecursionError):
             resync = _RESYNC.search(text, i + 1)
             i_next = resync.start() if resync else end

@@ -8,7 +8,6 @@ before them stays available through ``done(complete=False)``.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from typing import Any
@@ -25,6 +24,7 @@ from grok_cli.events import (
 )
 from grok_cli.protocol.answer import AnswerState, json_object, percent
 from grok_cli.protocol.errors import classify_stream_error
+from grok_cli.protocol.jsontext import loads
 
 PLACEHOLDER_TITLE = "New conversation"  # grok.com's title until it names the conversation
 _RARE_KEYS = frozenset(
@@ -38,7 +38,7 @@ _TOOL_ID = re.compile(r"<xai:tool_usage_card_id>\s*(.*?)\s*</xai:tool_usage_card
 _TOOL_ARGS = re.compile(r"<xai:tool_args>\s*(?:<!\[CDATA\[(.*?)\]\]>|(.*?))\s*</xai:tool_args>", re.S)
 
 
-# Frames come from json.loads, so plain dict checks suffice (and cost far less than Mapping's).
+# Frames come from a JSON decoder, so plain dict checks suffice (and cost far less than Mapping's).
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -74,10 +74,10 @@ def parse_tool_card(xml: str, card: dict[str, Any] | None = None) -> ToolCall:
     raw_args = (args_m.group(1) if args_m and args_m.group(1) is not None else args_m.group(2)) if args_m else ""
     args: dict[str, Any] | str = raw_args.strip()
     try:
-        decoded = json.loads(raw_args) if raw_args.strip() else {}
+        decoded = loads(raw_args) if raw_args.strip() else {}
         if isinstance(decoded, dict):
             args = decoded
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     name = name_m.group(1) if name_m else ""
     card = _dict(card)
