@@ -13,7 +13,7 @@ from grok_cli.events import Conversation, Done, Error, Reasoning, Token
 from grok_cli.io import IO
 from grok_cli.paths import Dirs
 from grok_cli.serve import wire
-from grok_cli.serve.app import Access, split_host
+from grok_cli.serve.access import Access, split_host
 from grok_cli.serve.exchanges import Exchanges, Link, transcript_key
 from grok_cli.serve.keys import AccessKey, resolve_key
 from grok_cli.serve.limits import Limiter
@@ -203,7 +203,8 @@ def test_cors_headers_only_for_the_origin_given_and_preflight_needs_no_key(tmp_p
     from aiohttp.test_utils import TestClient, TestServer
 
     from grok_cli.config import load_settings
-    from grok_cli.serve.app import Service, build_app
+    from grok_cli.serve.app import build_app
+    from grok_cli.serve.service import Service
 
     settings = load_settings({}, {"GROK_HOME": str(tmp_path)})
     service = Service(IO.for_test(), settings, None, None, limiter=Limiter(1, 1))  # type: ignore[arg-type]

@@ -113,7 +113,7 @@ def run_serve(
         ) from None
     import asyncio
 
-    from grok_cli.serve.app import is_loopback
+    from grok_cli.serve.access import is_loopback
     from grok_cli.serve.server import ServeOptions, run_server
 
     if not is_loopback(host) and not key.explicit:

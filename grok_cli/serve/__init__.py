@@ -9,6 +9,8 @@ the history, uploads and error handling are the CLI's own.
     exchanges.py  which grok.com conversation a request's messages continue (history database)
     limits.py     at most N upstream turns at once; a bounded wait for the others
     sink.py       the output sink: events of one turn as SSE chunks or a collected answer
-    app.py        the aiohttp application: checks (Host, key, CORS), routes, request log
+    service.py    what requests share (turns, limiter, links); where a new message goes
+    access.py     the Host check, CORS and the access key, as middlewares
+    app.py        the aiohttp application: routes, handlers, the request log
     server.py     binding, the ready line, graceful shutdown on SIGTERM / Ctrl-C
 """

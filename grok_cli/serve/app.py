@@ -1,9 +1,9 @@
 """The HTTP layer: an aiohttp application with OpenAI's routes under /v1.
 
 Every request passes, in order: the request log (one line on stderr, no bodies or keys, never a
-traceback), the Host check against DNS rebinding, CORS (only with ``--cors-origin``) and the
-access key. Handlers read the body into a request value (wire.py), run one turn through
-``Service`` and write its events back through a ``Feed`` (sink.py).
+traceback), the Host check, CORS and the access key (access.py). Handlers read the body into a
+request value (wire.py), run one turn through the ``Service`` (service.py) and write its events
+back through a ``Feed`` (sink.py).
 """
 
 from __future__ import annotations
@@ -11,236 +11,31 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import ipaddress
-import secrets
 import time
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from grok_cli.errors import GrokError, UpstreamError
 from grok_cli.io import IO
-from grok_cli.protocol import models
 from grok_cli.serve import wire
-from grok_cli.serve.exchanges import Exchanges, Link, response_key, transcript_key
-from grok_cli.serve.keys import AccessKey
-from grok_cli.serve.limits import Limiter
-from grok_cli.serve.sink import Answer, ChatChunks, Collected, Feed, ResponseEvents
-from grok_cli.sinks.style import neutralize
+from grok_cli.serve.access import Access, Handler, authorized, cors_headers, cors_preflight, host_checked
+from grok_cli.serve.service import Service, log
+from grok_cli.serve.sink import ChatChunks, Collected, Feed, ResponseEvents
 
 if TYPE_CHECKING:
-    from grok_cli.attachments import LocalFile
-    from grok_cli.client import Client
-    from grok_cli.config import Settings
     from grok_cli.events import Done
-    from grok_cli.turn import Turn, TurnRunner
+    from grok_cli.turn import Turn
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_BODY = 64 * 2**20  # a few images as base64, with room to spare
-IMAGE_FILES_KEPT = 64  # generated images served at /v1/images/files/, newest kept
+# Where generated images are served back (service.ImageFiles); the name is the URL's credential.
 IMAGE_FILES_PATH = "/v1/images/files/"
+_CONTENT_TYPES = {".jpg": "image/jpeg", ".png": "image/png", ".gif": "image/gif", ".webp": "image/webp"}
 _SSE_HEADERS = {
     "Content-Type": "text/event-stream; charset=utf-8",
     "Cache-Control": "no-cache",
     "X-Accel-Buffering": "no",
 }
-
-
-@dataclass(slots=True)
-class Access:
-    """Who may talk to the server: the key, the Host names it answers to, the CORS origin."""
-
-    key: AccessKey
-    host: str
-    port: int
-    cors_origin: str | None = None
-
-    def host_allowed(self, header: str | None) -> bool:
-        """``Host`` names the bound address or localhost: a DNS-rebinding page's host does not."""
-        if not header:
-            return False
-        name, port = split_host(header)
-        if port is not None and port != self.port:
-            return False
-        if name == "localhost" or name == self.host.lower().strip("[]"):
-            return True
-        try:
-            address = ipaddress.ip_address(name)
-        except ValueError:
-            return False  # a name other than localhost: what a rebinding attack uses
-        bound = ipaddress.ip_address(self.host.strip("[]")) if is_ip(self.host) else None
-        if bound is not None and bound.is_unspecified:
-            return True  # bound to every address: any of this machine's addresses, as a literal
-        return bool(bound is not None and bound.is_loopback and address.is_loopback)
-
-
-def is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text.strip("[]"))
-    except ValueError:
-        return False
-    return True
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def split_host(header: str) -> tuple[str, int | None]:
-    """``Host`` as (lower-case name, port or None); ``[::1]:8765`` -> ("::1", 8765)."""
-    header = header.strip().lower()
-    if header.startswith("["):
-        name, _, rest = header[1:].partition("]")
-        port_text = rest[1:] if rest.startswith(":") else ""
-    elif header.count(":") == 1:
-        name, _, port_text = header.partition(":")
-    else:
-        name, port_text = header, ""
-    try:
-        return name, int(port_text) if port_text else None
-    except ValueError:
-        return name, -1
-
-
-class ImageFiles:
-    """Generated images served back by URL (response_format "url"): grok.com's own URLs need its
-    cookies, which never leave the grok origins. A random name is the only way to reach one."""
-
-    def __init__(self, kept: int = IMAGE_FILES_KEPT) -> None:
-        self.kept = kept
-        self._files: OrderedDict[str, bytes] = OrderedDict()
-
-    def add(self, data: bytes, extension: str) -> str:
-        name = secrets.token_urlsafe(24) + extension
-        self._files[name] = data
-        while len(self._files) > self.kept:
-            self._files.popitem(last=False)
-        return name
-
-    def get(self, name: str) -> bytes | None:
-        return self._files.get(name)
-
-
-_CONTENT_TYPES = {".jpg": "image/jpeg", ".png": "image/png", ".gif": "image/gif", ".webp": "image/webp"}
-
-
-class Service:
-    """What every request shares: the grok.com client, the limiter and the conversation links."""
-
-    def __init__(
-        self,
-        io: IO,
-        settings: Settings,
-        turns: TurnRunner,
-        client: Client,
-        *,
-        limiter: Limiter,
-        private: bool = False,
-    ) -> None:
-        self.io = io
-        self.settings = settings
-        self.turns = turns
-        self.client = client  # the turns' own, opened before listening
-        self.limiter = limiter
-        self.private = private
-        self.exchanges = Exchanges(settings.dirs.history_db if settings.history else None)
-        self.images = ImageFiles()
-
-    def mode(self, name: str) -> str:
-        """The mode id for a model name `-m` takes; 404 model_not_found otherwise."""
-        from grok_cli import mode_cache
-
-        discovery = mode_cache.load(self.settings)
-        try:
-            return models.resolve(name, discovery.ids if discovery else ())
-        except GrokError as e:
-            raise wire.BadRequest(
-                f"The model {name!r} does not exist. {e.hint or ''}".strip(), "model", 404, "model_not_found"
-            ) from None
-
-    def model_ids(self) -> list[str]:
-        from grok_cli import mode_cache
-
-        discovery = mode_cache.load(self.settings)
-        return models.all_names(discovery.ids if discovery else ())
-
-    def plan(self, conv: wire.Conversation) -> Plan:
-        """Where the new message goes: a follow-up of a known exchange, or a new conversation."""
-        link: Link | None = None
-        context = conv.earlier  # earlier messages the new conversation (or message) must carry
-        if conv.previous_response_id:
-            link = self.exchanges.find(response_key(conv.previous_response_id))
-            if link is None:
-                raise wire.BadRequest(
-                    f"Previous response with id {conv.previous_response_id!r} not found.",
-                    "previous_response_id",
-                    404,
-                    "previous_response_not_found",
-                )
-        elif conv.earlier:
-            link = self.exchanges.find(transcript_key(conv.system, conv.earlier))
-            if link is not None:
-                context = ()
-        messages = [*(m for m in context if m.role == "user"), conv.message]
-        prompt = wire.first_message(context, conv.message)
-        images = [url for m in messages for url in m.images]
-        files = tuple(wire.attachment(url, i) for i, url in enumerate(images))
-        return Plan(prompt, link, files)
-
-    async def run(self, turn: Turn, sink: Feed) -> Done:
-        """One turn through the CLI's own turn layer, at most ``concurrency`` at once."""
-        async with self.limiter.slot():
-            return await self.turns.run(turn, sink)
-
-    def turn(self, conv: wire.Conversation, plan: Plan, mode: str) -> Turn:
-        from grok_cli.turn import Turn
-
-        return Turn(
-            prompt=plan.prompt,
-            mode=mode,
-            conversation=plan.link.conversation_id if plan.link else None,
-            parent_response_id=plan.link.response_id if plan.link else None,
-            files=plan.files,
-            private=self.private,
-            # grok.com keeps no instructions with a conversation: every turn carries them. None:
-            # the conversation's, or GROK_SYSTEM for a new one, as with grok ask.
-            instructions=conv.system,
-        )
-
-    def remember(self, conv: wire.Conversation, answer: Answer, done: Done, response_id: str | None = None) -> None:
-        """Link what the client now holds to the grok.com answer, for its next request."""
-        if not done.conversation_id or not done.response_id:
-            return
-        keys = {
-            transcript_key(conv.system, [*conv.earlier, conv.message, wire.Message("assistant", text)])
-            for text in {"".join(answer.text), answer.full_text}
-        }
-        if response_id is not None:
-            keys.add(response_key(response_id))
-        try:
-            self.exchanges.remember(sorted(keys), Link(done.conversation_id, done.response_id))
-        except GrokError as e:
-            log(self.io, f"warning: follow-ups of this answer will start new conversations. {e.message}")
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    prompt: str
-    link: Link | None  # continue this grok.com conversation, replying to this answer
-    files: tuple[LocalFile, ...]
-
-
-def log(io: IO, line: str) -> None:
-    io.stderr.write(f"grok serve: {neutralize(line)}\n")
-    io.stderr.flush()
 
 
 def error_response(reply: wire.ErrorReply) -> web.Response:
@@ -299,7 +94,12 @@ async def _body(request: web.Request) -> dict[str, Any]:
 
 def build_app(service: Service, access: Access) -> web.Application:
     app = web.Application(
-        middlewares=[_logged(service.io), _host_checked(access), _cors(access), _authorized(access)],
+        middlewares=[
+            _logged(service.io),
+            host_checked(access),
+            cors_preflight(access),
+            authorized(access, public_prefix=IMAGE_FILES_PATH),
+        ],
         client_max_size=MAX_BODY,
     )
 
@@ -385,7 +185,7 @@ def build_app(service: Service, access: Access) -> web.Application:
         return web.Response(body=data, content_type=_CONTENT_TYPES.get(ext, "application/octet-stream"))
 
     async def add_cors_headers(request: web.Request, response: web.StreamResponse) -> None:
-        response.headers.update(_cors_headers(access, request))
+        response.headers.update(cors_headers(access, request))
 
     app.on_response_prepare.append(add_cors_headers)
     app.router.add_get("/v1/models", list_models)
@@ -430,60 +230,5 @@ def _logged(io: IO) -> Any:
             )
         log(io, f"{request.method} {path} {response.status}{note} {time.monotonic() - started:.2f}s")
         return response
-
-    return middleware
-
-
-def _host_checked(access: Access) -> Any:
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not access.host_allowed(request.headers.get("Host")):
-            raise wire.BadRequest(
-                "The Host header names neither this server's address nor localhost.", status=403, code="bad_host"
-            )
-        return await handler(request)
-
-    return middleware
-
-
-def _cors_headers(access: Access, request: web.Request) -> dict[str, str]:
-    origin = request.headers.get("Origin")
-    if access.cors_origin is None or origin is None or access.cors_origin not in ("*", origin):
-        return {}
-    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
-
-
-def _cors(access: Access) -> Any:
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        """A browser's preflight, answered before the key is asked for (browsers send none)."""
-        headers = _cors_headers(access, request)
-        if request.method != "OPTIONS" or not headers:
-            return await handler(request)
-        headers |= {
-            "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-            "Access-Control-Allow-Headers": request.headers.get(
-                "Access-Control-Request-Headers", "Authorization, Content-Type"
-            ),
-            "Access-Control-Max-Age": "600",
-        }
-        return web.Response(status=204, headers=headers)
-
-    return middleware
-
-
-def _authorized(access: Access) -> Any:
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        # An image URL handed out by this server is its own credential, as a browser shows it.
-        if not request.path.startswith(IMAGE_FILES_PATH) and not access.key.matches(
-            request.headers.get("Authorization")
-        ):
-            raise wire.BadRequest(
-                "Incorrect or missing API key: send Authorization: Bearer KEY (grok serve --show-key prints it).",
-                status=401,
-                code="invalid_api_key",
-            )
-        return await handler(request)
 
     return middleware

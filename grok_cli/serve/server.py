@@ -39,8 +39,10 @@ def url_host(host: str) -> str:
 async def run_server(io: IO, settings: Settings, options: ServeOptions) -> int:
     from aiohttp import web
 
-    from grok_cli.serve.app import Access, Service, build_app, log
+    from grok_cli.serve.access import Access
+    from grok_cli.serve.app import build_app
     from grok_cli.serve.limits import Limiter
+    from grok_cli.serve.service import Service, log
     from grok_cli.turn import TurnRunner
 
     # Nobody watches the server's stderr as a terminal: no upload progress or notices drawn there,

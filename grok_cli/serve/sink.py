@@ -151,6 +151,10 @@ class ResponseEvents:
         self._sequence += 1
         return wire.sse(data, event=kind)
 
+    def _part(self, kind: str, item_id: str, **fields: Any) -> bytes:
+        """An event about the first content part of the output item being written."""
+        return self._event(kind, item_id=item_id, output_index=self._index, content_index=0, **fields)
+
     def _start(self) -> list[bytes]:
         if self.started:
             return []
@@ -164,11 +168,9 @@ class ResponseEvents:
         self._reasoning_open = False
         st = self.state
         out = [
-            self._event(
+            self._part(
                 "response.reasoning_text.done",
-                item_id=st.reasoning_id,
-                output_index=self._index,
-                content_index=0,
+                st.reasoning_id,
                 text=st.reasoning,
             ),
             self._event("response.output_item.done", output_index=self._index, item=st.reasoning_item("completed")),
@@ -186,11 +188,9 @@ class ResponseEvents:
             self._event("response.output_item.added", output_index=self._index, item=st.message_item("in_progress"))
         )
         out.append(
-            self._event(
+            self._part(
                 "response.content_part.added",
-                item_id=st.message_id,
-                output_index=self._index,
-                content_index=0,
+                st.message_id,
                 part=st.text_part(""),
             )
         )
@@ -211,11 +211,9 @@ class ResponseEvents:
                 item = st.reasoning_item("in_progress")
                 out.append(self._event("response.output_item.added", output_index=self._index, item=item))
             out.append(
-                self._event(
+                self._part(
                     "response.reasoning_text.delta",
-                    item_id=st.reasoning_id,
-                    output_index=self._index,
-                    content_index=0,
+                    st.reasoning_id,
                     delta=text,
                 )
             )
@@ -225,11 +223,9 @@ class ResponseEvents:
             return [
                 *self._start(),
                 *self._open_message(),
-                self._event(
+                self._part(
                     "response.output_text.delta",
-                    item_id=st.message_id,
-                    output_index=self._index,
-                    content_index=0,
+                    st.message_id,
                     delta=event.text,
                     logprobs=[],
                 ),
@@ -249,19 +245,15 @@ class ResponseEvents:
         st.text = answer.full_text
         out = [*self._start(), *self._open_message()]
         out += [
-            self._event(
+            self._part(
                 "response.output_text.done",
-                item_id=st.message_id,
-                output_index=self._index,
-                content_index=0,
+                st.message_id,
                 text=st.text,
                 logprobs=[],
             ),
-            self._event(
+            self._part(
                 "response.content_part.done",
-                item_id=st.message_id,
-                output_index=self._index,
-                content_index=0,
+                st.message_id,
                 part=st.text_part(st.text),
             ),
             self._event("response.output_item.done", output_index=self._index, item=st.message_item("completed")),
