@@ -19,6 +19,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
+from grok_cli import transport_choice as transports
 from grok_cli.attachments import LocalFile
 from grok_cli.auth.credentials import Credentials
 from grok_cli.config import Settings
@@ -32,6 +33,7 @@ from grok_cli.protocol.models import MODES_PATH, Offered, parse_modes
 from grok_cli.protocol.normalize import Normalizer
 from grok_cli.protocol.payload import ChatRequest, chat_body
 from grok_cli.protocol.upload import Attachment
+from grok_cli.transport_choice import NAMES, Choice
 
 if TYPE_CHECKING:
     from grok_cli.transport.upload import Uploader
@@ -140,12 +142,20 @@ class FallbackChatStream:
 
     Only a failure that means "grok.com no longer speaks this transport" (TransportGoneError)
     before any answer arrived switches; auth, rate-limit and every other error stay final.
+    ``on_answer`` learns which transport carried the answer, once its first event arrived.
     """
 
-    def __init__(self, first: ChatStream, second: Callable[[], ChatStream], warn: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        first: ChatStream,
+        second: Callable[[], ChatStream],
+        warn: Callable[[str], None],
+        on_answer: Callable[[str], None] = lambda transport: None,
+    ) -> None:
         self.current = first
         self._second = second
         self._warn = warn
+        self._on_answer = on_answer
 
     @property
     def request(self) -> ChatRequest:
@@ -172,7 +182,9 @@ class FallbackChatStream:
                     if not answered and isinstance(event, Conversation) and self.current.request.is_follow_up:
                         held.append(event)
                         continue
-                    answered = True
+                    if not answered:
+                        answered = True
+                        self._on_answer(self.current.transport)
                     for early in held:
                         yield early
                     held.clear()
@@ -183,17 +195,18 @@ class FallbackChatStream:
                 raise
             first = self.current.transport
             self.current = self._second()
-            self._warn(f"{e.message} Trying the {_NAMES[self.current.transport]} instead of the {_NAMES[first]}.")
+            self._warn(f"{e.message} Trying the {NAMES[self.current.transport]} instead of the {NAMES[first]}.")
         except GrokError:
             for early in held:  # not a switch after all: announce the conversation as REST alone does
                 yield early
             raise
+        answered = False
         async with contextlib.aclosing(self.current.events()) as events:
             async for event in events:
+                if not answered:
+                    answered = True
+                    self._on_answer(self.current.transport)
                 yield event
-
-
-_NAMES = {"rest": "REST endpoints", "ws": "WebSocket gateway"}
 
 
 class Client:
@@ -212,6 +225,7 @@ class Client:
         self._warn = warn or (lambda message: None)
         self._gateway = None
         self._uploader: Uploader | None = None
+        self._choice: Choice | None = None
 
     async def __aenter__(self) -> Client:
         await self.http.__aenter__()
@@ -245,14 +259,37 @@ class Client:
             return error
         return quotas.explain(error, mode, quota)
 
+    @property
+    def transport_choice(self) -> Choice:
+        """The transport the next turn starts with, and why (``transport_choice.choose``)."""
+        if self._choice is None:
+            self._choice = transports.choose(self.settings, self._account)
+        return self._choice
+
+    @property
+    def _account(self) -> str:
+        return transports.account_key(self.settings.base_url, self.http.credentials)
+
     def chat(self, request: ChatRequest, *, raw: bool = False) -> ChatStream | FallbackChatStream:
-        """A stream over ``settings.transport``: rest, ws, or auto (rest, then ws if rest is gone)."""
-        transport = self.settings.transport
-        if transport == "auto":
-            return FallbackChatStream(
-                self._stream("rest", request, raw), lambda: self._stream("ws", request, raw), self._warn
-            )
-        return self._stream(transport, request, raw)
+        """A stream over ``settings.transport``: rest, ws, or auto (the gateway first, or what
+        answered last time for this account, then the other one if the first is gone)."""
+        choice = self.transport_choice
+        fallback = choice.fallback
+        if fallback is None:
+            return self._stream(choice.transport, request, raw)
+        return FallbackChatStream(
+            self._stream(choice.transport, request, raw),
+            lambda: self._stream(fallback, request, raw),
+            self._warn,
+            on_answer=self._answered_over,
+        )
+
+    def _answered_over(self, transport: str) -> None:
+        """``auto``: the next turn, and the next run, start with the transport that answered."""
+        transports.remember(self.settings, self._account, transport)
+        if transport != self.transport_choice.transport:
+            other = next(t for t in transports.TRANSPORTS if t != transport)
+            self._choice = transports.Choice(transport, "auto", "remembered", other)
 
     def _stream(self, transport: str, request: ChatRequest, raw: bool) -> ChatStream:
         options = {"raw": raw, "clock": self._clock, "assets_url": self.settings.assets_url}

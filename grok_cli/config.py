@@ -84,7 +84,14 @@ class Key:
 
 KEYS: tuple[Key, ...] = (
     Key("model", "GROK_MODEL", str, None, "default model (mode id or alias)"),
-    Key("transport", "GROK_TRANSPORT", _choice("rest", "ws", "auto"), "rest", "chat transport"),
+    Key(
+        "transport",
+        "GROK_TRANSPORT",
+        _choice("auto", "ws", "rest"),
+        "auto",
+        "chat transport: auto (the WebSocket gateway first, REST when the gateway is gone, and the one "
+        "that answered first next time), ws or rest",
+    ),
     Key("timeout", "GROK_TIMEOUT", _timeout, DEFAULT_TIMEOUT, "idle timeout of a stream, seconds"),
     Key("proxy", "HTTPS_PROXY", str, None, "proxy URL"),
     Key("history", "GROK_HISTORY", _bool, True, "keep a local history of conversations"),

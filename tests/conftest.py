@@ -59,8 +59,10 @@ def home(tmp_path):
 
 
 @pytest.fixture
-def transport() -> str:
-    """The chat transport `grok` runs with (GROK_TRANSPORT); a test module may parametrise it."""
+def transport() -> str | None:
+    """The chat transport `grok` runs with (GROK_TRANSPORT). Tests run over REST unless they say
+    otherwise: a module or test may parametrise it, and None leaves GROK_TRANSPORT unset (grok's
+    own default, auto)."""
     return "rest"
 
 
@@ -69,7 +71,8 @@ def grok_env(fake, home, transport):
     env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
     env.update(fake.env())
     env["GROK_HOME"] = str(home)
-    env["GROK_TRANSPORT"] = transport
+    if transport is not None:
+        env["GROK_TRANSPORT"] = transport
     return env
 
 

@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 
+from grok_cli import transport_choice as transports
 from grok_cli.auth.credentials import parse_cookie_text
 from grok_cli.client import ChatStream, Client, FallbackChatStream
 from grok_cli.config import load_settings
@@ -188,3 +189,63 @@ def test_instructions_reach_grok_com_on_every_turn_and_empty_ones_are_not_sent(f
     else:
         creates = [m for m in fake.gateway_messages() if m.type == "session.create"]
         assert "custom_instructions" not in creates[-1].message["event"]["session"]["x_grok"]
+
+
+def test_fallback_reports_the_transport_that_answered_once():
+    answered = []
+    stream = FallbackChatStream(
+        Scripted("ws", REQ, [], GONE),
+        lambda: Scripted("rest", REQ, [Token("a"), Token("b")]),
+        lambda message: None,
+        on_answer=answered.append,
+    )
+    drain(stream)
+    assert answered == ["rest"]
+
+
+def test_fallback_reports_nothing_when_no_transport_answered():
+    answered = []
+    stream = FallbackChatStream(
+        Scripted("ws", REQ, [], AuthError("no")), pytest.fail, pytest.fail, on_answer=answered.append
+    )
+    with pytest.raises(AuthError):
+        drain(stream)
+    assert answered == []
+
+
+# -- which transport a run starts with ----------------------------------------------------------------
+def settings_with(home, **environ):
+    return load_settings({}, {"GROK_HOME": str(home), **environ})
+
+
+def test_auto_starts_with_the_gateway_then_with_what_answered_for_that_account(home):
+    settings = settings_with(home)
+    assert transports.choose(settings, "a") == transports.Choice("ws", "auto", "default", "rest")
+    transports.remember(settings, "a", "rest")
+    assert transports.choose(settings, "a") == transports.Choice("rest", "auto", "remembered", "ws")
+    assert transports.choose(settings, "b").transport == "ws"
+    assert transports.choose(settings, None).transport == "rest"  # the last account used
+
+
+def test_a_forced_transport_ignores_what_auto_remembered(home):
+    transports.remember(settings_with(home), "a", "rest")
+    forced = transports.choose(settings_with(home, GROK_TRANSPORT="ws"), "a")
+    assert forced == transports.Choice("ws", "ws", "env GROK_TRANSPORT", None)
+    assert forced.describe() == "ws (GROK_TRANSPORT)"
+
+
+@pytest.mark.parametrize("content", ["", "{", "[]", '{"format": 1, "accounts": {"a": {"transport": "pigeon"}}}'])
+def test_an_unreadable_memory_is_no_memory(home, content):
+    (home / "cache").mkdir()
+    (home / "cache" / transports.CACHE_NAME).write_text(content)
+    assert transports.choose(settings_with(home), "a").reason == "default"
+
+
+def test_the_account_key_names_no_secret():
+    creds = parse_cookie_text("sso=secret-token; cf_clearance=cf", source="test")
+    key = transports.account_key("https://grok.com", creds)
+    assert "secret" not in key and key != transports.account_key("https://other.example", creds)
+    with_user = parse_cookie_text("sso=other; x-userid=u1", source="test")
+    assert transports.account_key("https://grok.com", with_user) == transports.account_key(
+        "https://grok.com", parse_cookie_text("sso=renewed; x-userid=u1", source="test")
+    )

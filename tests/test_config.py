@@ -13,7 +13,7 @@ def test_precedence_flag_over_env_over_file_over_default(tmp_path):
     assert (s.timeout, s.sources["timeout"]) == (30.0, "env GROK_TIMEOUT")
     assert (s.model, s.sources["model"]) == ("expert", "file")
     assert s.history is False
-    assert (s.transport, s.sources["transport"]) == ("rest", "default")
+    assert (s.transport, s.sources["transport"]) == ("auto", "default")
 
 
 def test_invalid_config_names_the_key_and_line(tmp_path):

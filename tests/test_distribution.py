@@ -147,7 +147,7 @@ def test_version_names_python_curl_cffi_and_the_transport(grok):
     first, second = r.stdout.splitlines()
     assert r.code == 0 and first.startswith("grok-cli ")
     assert second.startswith(f"Python {sys.version_info.major}.{sys.version_info.minor}")
-    assert "curl_cffi 0." in second and second.endswith("transport ws (env GROK_TRANSPORT)")
+    assert "curl_cffi 0." in second and second.endswith("transport ws (GROK_TRANSPORT)")
 
 
 def test_version_survives_a_broken_config_file(grok, home):

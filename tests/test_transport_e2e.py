@@ -149,43 +149,88 @@ def test_the_older_gateway_shape_still_works(grok, fake):
     assert "title" in [e["type"] for e in events]
 
 
-def test_auto_falls_back_to_the_gateway_when_rest_says_update_your_client(grok, fake):
+# -- auto: the gateway first, REST when it is gone, and what answered next time ----------------------
+default_transport = pytest.mark.parametrize("transport", [None])  # no GROK_TRANSPORT, no config
+
+
+@default_transport
+def test_without_any_setting_a_run_uses_the_gateway(grok, fake):
+    r = grok("ask", "hi")
+    assert (r.code, r.stdout, r.stderr) == (0, short_answer("hi") + "\n", "")
+    assert len(upgrades(fake)) == 1 and fake.chat_requests() == []
+
+
+@default_transport
+def test_gateway_gone_falls_back_to_rest_once_and_the_next_run_starts_with_rest(grok, fake):
+    fake.gone = {"ws"}
+    r = grok("ask", "hi")
+    assert (r.code, r.stdout) == (0, short_answer("hi") + "\n")
+    assert r.stderr.count("Warning:") == 1 and "refused the connection (HTTP 404)" in r.stderr
+    assert "Trying the REST endpoints" in r.stderr
+    assert len(upgrades(fake)) == 1 and len(fake.chat_requests()) == 1
+    fake.clear_requests()
+    again = grok("ask", "--jsonl", "hi")
+    assert again.code == 0 and again.stderr == ""
+    assert upgrades(fake) == [] and len(fake.chat_requests()) == 1
+    assert "transport rest (auto: it answered last time" in grok("--version").stdout
+    status = json.loads(grok("auth", "status", "--json").stdout)
+    assert status["transport"] == {"transport": "rest", "setting": "auto", "reason": "remembered"}
+
+
+@default_transport
+def test_remembered_rest_gone_goes_back_to_the_gateway_and_remembers_it(grok, fake):
+    fake.gone = {"ws"}
+    assert grok("ask", "hi").code == 0  # now REST is remembered
     fake.gone = {"rest"}
-    r = grok("ask", "--transport", "auto", "hi")
+    fake.clear_requests()
+    r = grok("ask", "hi")
     assert (r.code, r.stdout) == (0, short_answer("hi") + "\n")
-    assert "Warning:" in r.stderr and "update your client" in r.stderr and "WebSocket gateway" in r.stderr
-    assert len(fake.chat_requests()) == 1 and len(upgrades(fake)) == 1
+    assert "update your client" in r.stderr and "Trying the WebSocket gateway" in r.stderr
+    fake.clear_requests()
+    assert grok("ask", "hi").stderr == ""
+    assert len(upgrades(fake)) == 1 and fake.chat_requests() == []
 
 
-def test_auto_falls_back_to_the_gateway_when_the_rest_route_is_gone(grok, fake):
-    fake.gone = {"rest-404"}
-    r = grok("ask", "--transport", "auto", "hi")
-    assert (r.code, r.stdout) == (0, short_answer("hi") + "\n")
-    assert "HTTP 404" in r.stderr and "WebSocket gateway" in r.stderr
-    rest_only = grok("ask", "hi")
-    assert rest_only.code == 7 and "no longer answers" in rest_only.stderr
+@default_transport
+def test_what_is_remembered_is_per_account_and_holds_no_secret(grok, fake, home):
+    fake.gone = {"ws"}
+    assert grok("ask", "hi").code == 0
+    fake.add_session("another-session-token")
+    other = f"sso=another-session-token; sso-rw=another-session-token; cf_clearance={fake.cf_clearance}"
+    fake.gone = set()
+    fake.clear_requests()
+    r = grok("ask", "hi", env={"GROK_COOKIE": other})
+    assert r.code == 0 and len(upgrades(fake)) == 1 and fake.chat_requests() == []
+    memory = (home / "cache" / "transports.json").read_text()
+    assert "another-session-token" not in memory and fake.sso not in memory
 
 
-def test_auto_is_quiet_when_rest_works(grok, fake):
-    r = grok("ask", "--jsonl", "hi", env={"GROK_TRANSPORT": "auto"})
-    assert r.code == 0 and r.stderr == ""
-    assert jsonl(r.stdout)[-1]["complete"] is True
-    assert len(fake.chat_requests()) == 1 and upgrades(fake) == []
-
-
-@pytest.mark.parametrize("scenario, code", [("auth_401", 3), ("antibot", 4), ("stream_error", 7)])
+@default_transport
+@pytest.mark.parametrize(
+    "scenario, code", [("auth_401", 3), ("antibot", 4), ("rate_limited", 5), ("stream_error", 7)]
+)
 def test_auto_does_not_fall_back_on_other_failures(grok, fake, scenario, code):
-    r = grok("ask", "--transport", "auto", f"scenario:{scenario} hi")
-    assert r.code == code
-    assert "Warning" not in r.stderr and upgrades(fake) == []
+    r = grok("ask", f"scenario:{scenario} hi")  # refused inside the gateway's session
+    assert r.code == code and "Warning" not in r.stderr and fake.chat_requests() == []
+    fake.scenario = scenario  # refused at the upgrade itself
+    fake.clear_requests()
+    r = grok("ask", "hi")
+    assert r.code == code and "Warning" not in r.stderr and fake.chat_requests() == []
 
 
+@default_transport
 def test_auto_falls_back_only_once(grok, fake):
     fake.gone = {"rest", "ws"}
-    r = grok("ask", "--transport", "auto", "hi")
+    r = grok("ask", "hi")
     assert r.code == 7 and r.stderr.count("Warning:") == 1
-    assert "--transport rest" in r.stderr  # the gateway's own hint, as the last failure
+    assert "update your client" in r.stderr  # REST's own words, as the last failure
     assert len(fake.chat_requests()) == 1 and len(upgrades(fake)) == 1
+
+
+def test_forced_rest_never_tries_the_gateway(grok, fake):
+    fake.gone = {"rest-404"}
+    r = grok("ask", "--transport", "rest", "hi")
+    assert r.code == 7 and "no longer answers" in r.stderr and upgrades(fake) == []
 
 
 def test_gateway_switched_off_is_reported_as_such(grok, fake):
@@ -244,7 +289,7 @@ def test_both_transports_give_the_same_events(grok, fake, scenario):
 
 def test_fake_server_command_can_retire_a_transport(grok_env, fake):
     env = {k: v for k, v in grok_env.items() if k not in ("GROK_BASE_URL", "GROK_ASSETS_URL", "GROK_COOKIE")}
-    cmd = [sys.executable, "-m", "grok_cli.testing", "run", "--gone", "rest", "--"]
+    cmd = [sys.executable, "-m", "grok_cli.testing", "run", "--gone", "ws", "--"]
     cmd += [GROK, "ask", "--transport", "auto", "hi"]
     p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=30)
     assert (p.returncode, p.stdout) == (0, short_answer("hi") + "\n") and "Warning:" in p.stderr

@@ -12,6 +12,7 @@ from grok_cli.cli.context import state
 if TYPE_CHECKING:
     from grok_cli.auth.check import CheckResult
     from grok_cli.auth.resolve import Active
+    from grok_cli.transport_choice import Choice
 
 auth_app = typer.Typer(
     name="auth",
@@ -28,7 +29,7 @@ Examples:
 _STORE_NAMES = {"env": "GROK_COOKIE, for this run only", "keyring": "OS keyring, service 'grok-cli'", "file": "file"}
 
 
-def _as_json(active: Active, check: CheckResult | None) -> dict[str, Any]:
+def _as_json(active: Active, transport: Choice, check: CheckResult | None) -> dict[str, Any]:
     creds = active.credentials
     out: dict[str, Any] = {
         "signed_in": True,
@@ -39,13 +40,14 @@ def _as_json(active: Active, check: CheckResult | None) -> dict[str, Any]:
         "cookies": creds.cookie_names,
         "user_agent": creds.user_agent,
         "headers": [{"name": h.name, "path": h.path} for h in creds.headers],
+        "transport": transport.as_json(),
     }
     if check is not None:
         out["check"] = check.as_json()
     return out
 
 
-def _as_text(active: Active, check: CheckResult | None) -> str:
+def _as_text(active: Active, transport: Choice, check: CheckResult | None) -> str:
     creds = active.credentials
     store = _STORE_NAMES.get(active.store, active.store)
     rows = [
@@ -57,6 +59,7 @@ def _as_text(active: Active, check: CheckResult | None) -> str:
     ]
     if creds.headers:
         rows.append(("headers", ", ".join(f"{h.name} (for {h.path})" for h in creds.headers)))
+    rows.append(("transport", transport.describe()))
     if check is not None:
         verdict = {
             "valid": "valid",
@@ -80,7 +83,7 @@ def status(
     check: Annotated[bool, typer.Option("--check", help="Ask grok.com whether the credentials work.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
 ) -> None:
-    """Show which credentials are in use (cookie names only, never values).
+    """Show which credentials are in use (cookie names only, never values) and the chat transport.
 
     \b
     Exit status with --check: 0 valid, 3 invalid or missing, 4 blocked by
@@ -103,6 +106,9 @@ def status(
                 io.stdout.write(json.dumps({"signed_in": False}) + "\n")
                 io.stdout.flush()
             raise not_signed_in()
+        from grok_cli.transport_choice import account_key, choose
+
+        transport = choose(settings, account_key(settings.base_url, active.credentials))
         result = None
         if check:
             from grok_cli.auth.check import check_credentials
@@ -110,9 +116,9 @@ def status(
 
             result = run_async(lambda: check_credentials(settings, active.credentials))
         if as_json:
-            io.stdout.write(json.dumps(_as_json(active, result)) + "\n")
+            io.stdout.write(json.dumps(_as_json(active, transport, result)) + "\n")
         else:
-            io.stdout.write(_as_text(active, result))
+            io.stdout.write(_as_text(active, transport, result))
         io.stdout.flush()
         if result is not None and result.error is not None:
             if as_json:

@@ -35,7 +35,7 @@ class ChatOptions:
     files: tuple[str, ...] = ()  # -f paths, "-" for stdin
     no_history: bool = False
     plain: bool = False  # --plain: raw text even on a terminal
-    transport: str | None = None  # rest, ws or auto; None: GROK_TRANSPORT, config, rest
+    transport: str | None = None  # rest, ws or auto; None: GROK_TRANSPORT, config, auto
     system: str | None = None  # -s/--system-file; None: the conversation's or the settings'
 
     @classmethod

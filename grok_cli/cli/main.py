@@ -53,6 +53,7 @@ def _version(value: bool) -> None:
 
     from grok_cli.config import load_settings
     from grok_cli.errors import GrokError
+    from grok_cli.transport_choice import choose, env_account
 
     try:
         curl = version("curl_cffi")
@@ -60,7 +61,9 @@ def _version(value: bool) -> None:
         curl = "not installed"
     try:
         settings = load_settings({}, os.environ)
-        transport = f"{settings.transport} ({settings.sources['transport']})"
+        # The stored login is in the keyring, too slow to open here: without GROK_COOKIE, what
+        # auto remembered is the last account's.
+        transport = choose(settings, env_account(settings, os.environ)).describe()
     except GrokError as e:  # a broken config file must not hide the versions
         transport = f"unknown: {e.message}"
     typer.echo(f"grok-cli {__version__}")

@@ -70,8 +70,8 @@ TransportOpt = Annotated[
     Optional[str],
     typer.Option(
         "--transport",
-        help="rest, ws (grok.com's WebSocket gateway) or auto (rest, then ws if grok.com retired rest); "
-        "default GROK_TRANSPORT or rest.",
+        help="auto (the default: grok.com's WebSocket gateway, REST if the gateway is gone, remembered per "
+        "account), ws or rest; GROK_TRANSPORT.",
     ),
 ]
 SystemOpt = Annotated[
