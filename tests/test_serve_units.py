@@ -101,6 +101,7 @@ def test_exchange_links_survive_a_restart(tmp_path):
         ("127.0.0.1", "127.0.0.1:8765", True),
         ("127.0.0.1", "localhost:8765", True),
         ("127.0.0.1", "[::1]:8765", True),
+        ("localhost", "127.0.0.1:8765", True),
         ("127.0.0.1", "attacker.example:8765", False),  # DNS rebinding
         ("127.0.0.1", "127.0.0.1:9999", False),
         ("0.0.0.0", "192.168.1.5:8765", True),
@@ -230,3 +231,25 @@ def test_cors_headers_only_for_the_origin_given_and_preflight_needs_no_key(tmp_p
             assert other.status == 200 and "Access-Control-Allow-Origin" not in other.headers
 
     asyncio.run(main())
+
+
+def test_an_unreadable_history_starts_a_new_conversation_with_a_warning(tmp_path):
+    from grok_cli.config import load_settings
+    from grok_cli.serve.service import Service
+
+    (tmp_path / "history.db").write_bytes(b"not a database" * 100)
+    io = IO.for_test()
+    service = Service(io, load_settings({}, {"GROK_HOME": str(tmp_path)}), None, None, limiter=Limiter(1, 1))  # type: ignore[arg-type]
+    conv = wire.chat_request(
+        {
+            "model": "fast",
+            "messages": [
+                {"role": "user", "content": "a"},
+                {"role": "assistant", "content": "b"},
+                {"role": "user", "content": "c"},
+            ],
+        }
+    )
+    plan = service.plan(conv)
+    assert plan.link is None and plan.prompt.endswith("c") and "[assistant]" in plan.prompt
+    assert "cannot look up earlier exchanges" in io.stderr.getvalue()

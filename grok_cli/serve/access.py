@@ -42,10 +42,9 @@ class Access:
             address = ipaddress.ip_address(name)
         except ValueError:
             return False  # a name other than localhost: what a rebinding attack uses
-        bound = ipaddress.ip_address(self.host.strip("[]")) if is_ip(self.host) else None
-        if bound is not None and bound.is_unspecified:
+        if is_ip(self.host) and ipaddress.ip_address(self.host.strip("[]")).is_unspecified:
             return True  # bound to every address: any of this machine's addresses, as a literal
-        return bool(bound is not None and bound.is_loopback and address.is_loopback)
+        return is_loopback(self.host) and address.is_loopback
 
 
 def is_ip(text: str) -> bool:

@@ -97,7 +97,7 @@ class Service:
         link: Link | None = None
         context = conv.earlier  # earlier messages the new conversation (or message) must carry
         if conv.previous_response_id:
-            link = self.exchanges.find(response_key(conv.previous_response_id))
+            link = self._find(response_key(conv.previous_response_id))
             if link is None:
                 raise wire.BadRequest(
                     f"Previous response with id {conv.previous_response_id!r} not found.",
@@ -106,7 +106,7 @@ class Service:
                     "previous_response_not_found",
                 )
         elif conv.earlier:
-            link = self.exchanges.find(transcript_key(conv.system, conv.earlier))
+            link = self._find(transcript_key(conv.system, conv.earlier))
             if link is not None:
                 context = ()
         messages = [*(m for m in context if m.role == "user"), conv.message]
@@ -114,6 +114,15 @@ class Service:
         images = [url for m in messages for url in m.images]
         files = tuple(wire.attachment(url, i) for i, url in enumerate(images))
         return Plan(prompt, link, files)
+
+    def _find(self, key: str) -> Link | None:
+        """The link for ``key``; None, after a warning, when the history cannot be read (the
+        message then starts a new conversation, as for an unknown transcript)."""
+        try:
+            return self.exchanges.find(key)
+        except GrokError as e:
+            log(self.io, f"warning: cannot look up earlier exchanges. {e.message}")
+            return None
 
     async def run(self, turn: Turn, sink: Feed) -> Done:
         """One turn through the CLI's own turn layer, at most ``concurrency`` at once."""
