@@ -3,7 +3,7 @@
     python bench/serve.py [--runs 9] [--tokens 20000] [--clients 16]
 
 1. Throughput of one long answer: `grok ask` reading it to stdout, and a streaming chat
-   completion through `grok serve` read by a bare aiohttp client until `data: [DONE]`. Both are
+   completion through `grok serve` read by curl until the server ends it. Both are
    the marginal rate, ``(tokens - 1) / (time for the long answer - time for a one-token
    answer)``, so `grok ask`'s process start-up and the request itself are not counted.
 2. Load: ``--clients`` streaming clients at once (`grok serve --concurrency` as many), each
@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -82,11 +84,20 @@ async def stream_once(http, url: str, prompt: str) -> tuple[float, int, bool]:
     return time.perf_counter() - start, chunks, done
 
 
-async def serve_times(url: str, prompt: str, runs: int) -> float:
-    import aiohttp
-
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600)) as http:
-        return statistics.median([(await stream_once(http, url, prompt))[0] for _ in range(runs)])
+def serve_time(url: str, prompt: str, runs: int) -> float:
+    """A streaming chat completion read to its end by curl, a process of its own like `grok ask`
+    (an in-process client would share the interpreter with the fake server)."""
+    body = json.dumps({"model": "fast", "stream": True, "messages": [{"role": "user", "content": prompt}]})
+    cmd = [
+        "curl", "-sS", "-N", "-o", "/dev/null", "-X", "POST", f"{url}/chat/completions",
+        "-H", f"authorization: Bearer {KEY}", "-H", "content-type: application/json", "--data", body,
+    ]  # fmt: skip
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
 
 
 async def load(url: str, clients: int, prompt: str) -> tuple[float, int, int]:
@@ -118,16 +129,19 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--load-tokens", type=int, default=2000)
     args = parser.parse_args()
+    if not shutil.which("curl"):
+        sys.exit("curl is needed to read the single streams")
     env = {k: v for k, v in os.environ.items() if not k.startswith("GROK_")}
     prompt, short = f"scenario:long:{args.tokens} bench", "scenario:long:1 bench"
 
     with FakeGrok(delay=0.0) as srv, tempfile.TemporaryDirectory() as home:
-        grok_env = {**env, **srv.env(), "GROK_HOME": home, "GROK_HISTORY": "0"}
+        # REST for both, as bench.py's main figures; the history off for both.
+        grok_env = {**env, **srv.env(), "GROK_HOME": home, "GROK_HISTORY": "0", "GROK_TRANSPORT": "rest"}
         ask_short, ask_long = timed_ask(short, grok_env, args.runs), timed_ask(prompt, grok_env, args.runs)
         proc, url = start_serve(grok_env, args.clients)
         try:
-            serve_short = asyncio.run(serve_times(url, short, args.runs))
-            serve_long = asyncio.run(serve_times(url, prompt, args.runs))
+            serve_short = serve_time(url, short, args.runs)
+            serve_long = serve_time(url, prompt, args.runs)
             idle_rss = peak_rss_mb(proc.pid)
             wall, completed, chunks = asyncio.run(load(url, args.clients, f"scenario:long:{args.load_tokens}"))
             peak = peak_rss_mb(proc.pid)
