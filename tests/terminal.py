@@ -94,3 +94,29 @@ def tmux_screen(
     assert marker in text, f"the command did not finish in {timeout}s:\n{text}"
     screen, _, rest = text.partition(marker)
     return int(rest.split()[0]), screen, styled
+
+
+def answer_in_pty(argv: list[str], env: dict[str, str], prompt: bytes, answer: bytes, timeout: float = 30) -> PtyResult:
+    """Run ``argv`` with stdin, stdout and stderr on a terminal; type ``answer`` once ``prompt``
+    has appeared. ``output`` is everything the terminal showed."""
+    master, slave = os.openpty()
+    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env)
+    os.close(slave)
+    output = bytearray()
+    answered = False
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+            if not answered and prompt in output:
+                os.write(master, answer)
+                answered = True
+    finally:
+        os.close(master)
+    return PtyResult(proc.wait(timeout=timeout), bytes(output), b"")

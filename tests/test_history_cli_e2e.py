@@ -3,10 +3,13 @@
 import json
 import subprocess
 
+import pytest
+
 from grok_cli.history import open_history
 from grok_cli.testing import short_answer
 
 from .conftest import GROK
+from .terminal import answer_in_pty, run_in_pty
 
 # The documented shapes (docs/output.md, "grok history --json"): key -> allowed JSON types.
 STR, NULL_STR, INT, NULL_INT, BOOL = (str,), (str, type(None)), (int,), (int, type(None)), (bool,)
@@ -82,12 +85,14 @@ def test_show_prints_every_turn_and_json_has_the_documented_shape(grok, fake):
     assert second["parent_response_id"] == first["response_id"]
 
 
-def test_last_answer_is_exactly_the_answer(grok_env, grok, fake):
+def test_last_answer_is_the_answer_as_ask_printed_it(grok_env, grok, fake):
     grok("ask", "one")
-    grok("continue", "last", "two 😀 ünïcode")
-    p = subprocess.run(f"{GROK} history show last --last-answer | wc -c", shell=True, capture_output=True,
-                       text=True, env=grok_env, timeout=30)
-    assert int(p.stdout) == len(short_answer("two 😀 ünïcode").encode())
+    asked = subprocess.run([GROK, "continue", "last", "two 😀 ünïcode"], capture_output=True, env=grok_env,
+                           timeout=30)
+    p = subprocess.run([GROK, "history", "show", "last", "--last-answer"], capture_output=True, env=grok_env,
+                       timeout=30)
+    # Byte for byte what `ask` printed: the answer, ended by a newline.
+    assert p.stdout == asked.stdout == (short_answer("two 😀 ünïcode") + "\n").encode()
 
 
 def test_incomplete_turns_are_marked_in_show(grok, fake):
@@ -123,13 +128,26 @@ def test_export_markdown_and_json(grok, fake):
     assert bad.code == 2 and "pdf" in bad.stderr
 
 
+def test_rm_of_one_conversation_named_twice_deletes_it_once(grok, fake):
+    start(grok, "only one")
+    r = grok("history", "rm", "last", "last")
+    assert r.code == 0 and r.stderr.count("Deleted") == 1
+
+
+def test_rm_remote_without_a_terminal_needs_yes(grok, fake):
+    conv = start(grok, "keep me")["conversation_id"]
+    r = grok("history", "rm", "--remote", conv)
+    assert r.code == 2 and "--yes" in r.stderr
+    assert not fake.conversations[conv].deleted and grok("history", "show", conv).code == 0
+
+
 def test_rm_removes_locally_and_remote_goes_to_grok_trash(grok, fake, home):
     keep = start(grok, "keep me")["conversation_id"]
     local_only = start(grok, "drop me")["conversation_id"]
     r = grok("history", "rm", local_only[:8])
     assert r.code == 0 and r.stdout == "" and f"Deleted {local_only} locally." in r.stderr
     assert not fake.conversations[local_only].deleted
-    r = grok("history", "rm", "--remote", keep)
+    r = grok("history", "rm", "--remote", "--yes", keep)
     assert r.code == 0 and "locally and on grok.com" in r.stderr
     assert fake.conversations[keep].deleted
     assert open_history(home / "history.db").conversations() == []
@@ -147,3 +165,19 @@ def test_last_answer_of_a_conversation_without_one_is_a_usage_error(grok, fake):
     assert grok("ask", "scenario:empty hi").code == 7  # the conversation exists, no answer came
     r = grok("history", "show", "last", "--last-answer")
     assert r.code == 2 and "has no answer yet" in r.stderr and r.stdout == ""
+
+
+@pytest.mark.parametrize("answer, deleted", [(b"y\n", True), (b"\n", False)])
+def test_rm_remote_asks_first_at_a_terminal(grok, grok_env, fake, answer, deleted):
+    conv = start(grok, "ask me")["conversation_id"]
+    r = answer_in_pty([GROK, "history", "rm", "--remote", conv], grok_env, b"[y/N]", answer)
+    assert b"on grok.com too" in r.output
+    assert (r.code == 0) is deleted and fake.conversations[conv].deleted is deleted
+
+
+def test_an_empty_history_says_so_at_a_terminal_and_prints_nothing_in_a_pipe(grok, grok_env, fake):
+    for args in (["history"], ["history", "search", "nothing"]):
+        shown = run_in_pty([GROK, *args], grok_env)
+        assert shown.code == 0 and b"No conversation" in shown.stderr, shown
+        piped = grok(*args)
+        assert (piped.code, piped.stdout, piped.stderr) == (0, "", "")

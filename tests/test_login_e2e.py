@@ -257,7 +257,7 @@ def test_text_that_is_no_session_is_refused_and_nothing_is_saved(grok, fake, hom
 def test_login_that_cannot_be_saved_names_the_file(grok, fake, home):
     (home / "credentials.json").mkdir()  # something in the way of the file store
     r = grok("login", "--cookie-stdin", "--store", "file", input=fake.cookie, env=NO_KEYRING)
-    assert r.code == 1 and "Cannot write" in r.stderr and "credentials.json" in r.stderr
+    assert r.code == 8 and "Cannot write" in r.stderr and "credentials.json" in r.stderr
     assert "bug" not in r.stderr
 
 

@@ -96,6 +96,12 @@ def _out(io: IO, text: str) -> None:
     io.stdout.flush()
 
 
+def _nothing(io: IO, message: str) -> None:
+    """An empty result says so to a person at a terminal; a pipe gets no line at all."""
+    if io.stdout_isatty:
+        io.stderr.write(message + "\n")
+
+
 def _safe(io: IO, text: str) -> str:
     """Recorded titles and answers are server text: on a terminal they must not drive it."""
     from grok_cli.sinks.style import neutralize
@@ -130,6 +136,8 @@ def _list(io: IO, limit: int, as_json: bool) -> int:
     if as_json:
         _write_json(io, [c.to_json() for c in convs])
         return 0
+    if not convs:
+        _nothing(io, 'No conversations in the history yet; start one with: grok ask "..."')
     lines = []
     style = Style(io.color_stdout)
     for c in convs:
@@ -166,7 +174,9 @@ def show(
             answered = [t for t in turns if t.answer]
             if not answered:
                 raise UsageError(f"The conversation {conv.id} has no answer yet.")
-            _out(io, _safe(io, answered[-1].answer))
+            answer = answered[-1].answer
+            # Like `grok ask`: the answer as received, ended by a newline when it has none.
+            _out(io, _safe(io, answer if answer.endswith("\n") else answer + "\n"))
         elif as_json:
             _write_json(io, conversation_json(conv, turns))
         else:
@@ -198,6 +208,8 @@ def search(
         if as_json:
             _write_json(io, [h.to_json() for h in hits])
             return 0
+        if not hits:
+            _nothing(io, "No conversation in the history matches.")
         style = Style(io.color_stdout)
         lines = []
         for h in hits:
@@ -252,21 +264,30 @@ def rm(
     ctx: typer.Context,
     refs: Annotated[list[str], typer.Argument(metavar="ID...", help="Conversation ids, unique prefixes, or `last`.")],
     remote: Annotated[bool, typer.Option("--remote", help="Also delete it on grok.com (to its trash).")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before deleting on grok.com.")] = False,
 ) -> None:
-    """Remove conversations from the local history (and from grok.com with --remote)."""
+    """Remove conversations from the local history (and from grok.com with --remote).
+
+    --remote asks first at a terminal; scripts confirm it with --yes.
+    """
 
     def body(io: IO) -> int:
         from grok_cli.turn import FULL_ID
 
         with _history(io) as history:
-            ids = []
+            ids: dict[str, bool] = {}  # id -> known locally; two refs to one conversation: once
             for ref in refs:
                 local = history.resolve(ref) if history is not None else None
                 if local is None and not (remote and FULL_ID.match(ref.strip().lower())):
                     _resolve(history, ref)  # raises the usual "no conversation" error
-                ids.append((local or ref.strip().lower(), local is not None))
-            gone = _delete_remote(io, [i for i, _ in ids]) if remote else set()
-            for conv_id, is_local in ids:
+                ids.setdefault(local or ref.strip().lower(), local is not None)
+            if remote:
+                from grok_cli.cli.confirm import confirm_destructive
+
+                what = next(iter(ids)) if len(ids) == 1 else f"these {len(ids)} conversations"
+                confirm_destructive(io, f"Delete {what} on grok.com too (to its trash)?", yes=yes)
+            gone = _delete_remote(io, list(ids)) if remote else set()
+            for conv_id, is_local in ids.items():
                 if is_local:
                     assert history is not None
                     history.delete(conv_id)

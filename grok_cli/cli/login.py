@@ -23,16 +23,6 @@ def _say(io: IO, text: str) -> None:
     io.stderr.flush()
 
 
-def _ask_yes(io: IO, question: str) -> bool:
-    io.stderr.write(f"{question} [Y/n] ")
-    io.stderr.flush()
-    line = io.stdin.readline()
-    if not line:  # end of input (Ctrl-D) is not a yes
-        io.stderr.write("\n")
-        return False
-    return line.strip().lower() in ("", "y", "yes")
-
-
 def _require_extra(module: str, what: str) -> None:
     from importlib.util import find_spec
 
@@ -180,7 +170,9 @@ def login(
                     checked = True
             except (AuthError, UsageError) as e:
                 _say(io, e.message)
-                if not _ask_yes(io, "Open a browser window to sign in to grok.com?"):
+                from grok_cli.cli.confirm import ask_yes
+
+                if not ask_yes(io, "Open a browser window to sign in to grok.com?", default=True):
                     raise AuthError(
                         "Not signed in.", "Other ways: grok login --cookie-stdin, or GROK_COOKIE."
                     ) from None
@@ -247,6 +239,7 @@ def logout(
     all_: Annotated[
         bool, typer.Option("--all", help="Also delete the browser profile that `--browser-login` keeps.")
     ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before deleting the browser profile.")] = False,
 ) -> None:
     """Forget the stored credentials, wherever they are (keyring and file)."""
     from grok_cli.cli.runner import run_command
@@ -263,17 +256,21 @@ def logout(
 
         io = st.io
         dirs = Dirs.from_env(io.environ)
+        profile = profile_dir(dirs.data)
+        if all_ and profile.exists():
+            from grok_cli.cli.confirm import confirm_destructive
+
+            # Before anything is removed: a "no" leaves the login as it was.
+            confirm_destructive(io, f"Delete the browser profile {profile} and its grok.com session?", yes=yes)
         removed = credential_store.delete(dirs.credentials_file, interactive=io.interactive)
-        if all_:
-            profile = profile_dir(dirs.data)
-            if profile.exists():
-                try:
-                    shutil.rmtree(profile)
-                except OSError as e:
-                    raise AuthError(
-                        f"Cannot delete the browser profile {profile}: {e.strerror}.", "Delete it by hand."
-                    ) from None
-                removed.append(f"the browser profile {profile}")
+        if all_ and profile.exists():
+            try:
+                shutil.rmtree(profile)
+            except OSError as e:
+                raise AuthError(
+                    f"Cannot delete the browser profile {profile}: {e.strerror}.", "Delete it by hand."
+                ) from None
+            removed.append(f"the browser profile {profile}")
         if removed:
             _say(io, "Removed " + " and ".join(removed) + ".")
         else:
