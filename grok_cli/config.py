@@ -59,6 +59,33 @@ def _text(value: Any) -> str:
     return value.strip()
 
 
+def _name(value: Any) -> str:
+    """A word or a path: text in the file (`images_dir = 7` is a mistake, not a directory)."""
+    text = _text(value)
+    if not text:
+        raise ValueError("expected text, not an empty string")
+    return text
+
+
+_PROXY_SCHEMES = ("http", "https", "socks4", "socks4a", "socks5", "socks5h")
+
+
+def _proxy(value: Any) -> str:
+    """A proxy URL (`http://host:3128`, `socks5h://host:1080`) or `host:port`, as curl takes it."""
+    from urllib.parse import urlsplit
+
+    text = _name(value)
+    parts = urlsplit(text if "://" in text else f"http://{text}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme not in _PROXY_SCHEMES or not parts.hostname or port == -1:
+        # The text itself may carry a password: the message names only what was expected.
+        raise ValueError(f"expected a proxy URL such as http://host:3128 ({', '.join(_PROXY_SCHEMES)})")
+    return text
+
+
 def _url(value: Any) -> str:
     text = str(value).strip().rstrip("/")
     if not re.match(r"^https?://[^/\s]+", text):
@@ -83,7 +110,7 @@ class Key:
 
 
 KEYS: tuple[Key, ...] = (
-    Key("model", "GROK_MODEL", str, None, "default model (mode id or alias)"),
+    Key("model", "GROK_MODEL", _name, None, "default model (mode id or alias)"),
     Key(
         "transport",
         "GROK_TRANSPORT",
@@ -93,12 +120,12 @@ KEYS: tuple[Key, ...] = (
         "that answered first next time), ws or rest",
     ),
     Key("timeout", "GROK_TIMEOUT", _timeout, DEFAULT_TIMEOUT, "idle timeout of a stream, seconds"),
-    Key("proxy", "HTTPS_PROXY", str, None, "proxy URL"),
+    Key("proxy", "HTTPS_PROXY", _proxy, None, "proxy URL"),
     Key("history", "GROK_HISTORY", _bool, True, "keep a local history of conversations"),
-    Key("images_dir", "GROK_IMAGES_DIR", str, None, "where `grok images` saves images"),
+    Key("images_dir", "GROK_IMAGES_DIR", _name, None, "where `grok images` saves images"),
     Key("render", "GROK_RENDER", _choice("auto", "markdown", "plain"), "auto", "answer rendering on a TTY"),
     Key("system", "GROK_SYSTEM", _text, None, "instructions (system prompt) for new conversations"),
-    Key("statsig", "GROK_STATSIG", str, "auto", "x-statsig-id: auto, fallback, none, or a fixed value"),
+    Key("statsig", "GROK_STATSIG", _name, "auto", "x-statsig-id: auto, fallback, none, or a fixed value"),
     Key("base_url", "GROK_BASE_URL", _url, DEFAULT_BASE_URL, "web origin"),
     Key("assets_url", "GROK_ASSETS_URL", _url, DEFAULT_ASSETS_URL, "asset origin"),
 )

@@ -99,3 +99,10 @@ def test_a_proxy_password_is_never_shown(grok, home):
         assert "s3cr3t" not in r.stdout + r.stderr and "hunter2" not in r.stdout + r.stderr
     assert "alice:***@proxy.example" in outputs[0].stdout
     assert "hunter2" in (home / "config.toml").read_text()  # the file itself keeps it (mode 0600)
+
+
+def test_unset_of_a_key_that_is_not_set_says_so(grok, home):
+    (home / "config.toml").write_text('render = "plain"\n')
+    r = grok("config", "unset", "model")
+    assert r.code == 0 and "model was not set" in r.stderr and "Removed" not in r.stderr
+    assert (home / "config.toml").read_text() == 'render = "plain"\n'

@@ -169,7 +169,15 @@ def unset(ctx: typer.Context, key: KeyArg) -> None:
     st = state(ctx)
 
     def body() -> None:
-        _update(st.io, lookup(key), None)
+        from grok_cli.config import read_config_file
+        from grok_cli.paths import Dirs
+
+        setting = lookup(key)
+        path = Dirs.from_env(st.io.environ).config_file
+        if setting.name not in read_config_file(path):
+            st.io.stderr.write(f"{setting.name} was not set in {path}; nothing changed.\n")
+            return
+        _update(st.io, setting, None)
 
     run_command(st.io, st.debug, body)
 
