@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import re
+import shlex
 import signal
 import socket
 import struct
@@ -1027,3 +1028,24 @@ def test_image_variants_png_and_missing(srv, api):
     second = call(srv.assets_url, "GET", "/" + finals[1], cookie=srv.cookie)
     assert second.status == 200 and second.headers["Content-Type"] == "image/png" and second.body[:4] == b"\x89PNG"
     assert api.new("scenario:images_legacy:sepia").status == 400
+
+
+def test_cli_without_the_testing_extra_says_how_to_install_it():
+    # aiohttp made unimportable, as in an install without the `testing` extra.
+    code = "import sys, runpy; sys.modules['aiohttp'] = None; runpy.run_module('grok_cli.testing', run_name='__main__')"
+    p = subprocess.run([sys.executable, "-c", code, "--port", "0"], capture_output=True, text=True, timeout=20)
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert p.stderr.count("\n") == 1 and "pip install 'grok-cli[testing]'" in p.stderr
+
+
+def test_cli_help_names_every_form():
+    out = _py("--help").stdout
+    assert "run [OPTIONS] -- CMD" in out and "env --port" in out and 'eval "$(python -m grok_cli.testing env' in out
+
+
+def test_cli_env_points_a_second_shell_at_a_running_server(srv):
+    port = int(srv.url.rsplit(":", 1)[1])
+    assets = int(srv.assets_url.rsplit(":", 1)[1])
+    p = _py("env", "--port", str(port), "--assets-port", str(assets))
+    exported = dict(shlex.split(line.removeprefix("export "))[0].split("=", 1) for line in p.stdout.splitlines())
+    assert p.returncode == 0 and exported == srv.env()

@@ -8,7 +8,8 @@ Command line: ``python -m grok_cli.testing [--port N] [--scenario NAME]`` or
 ``python -m grok_cli.testing run -- grok ask "Hello"``.
 """
 
-from .fake import FakeGrok
+from typing import TYPE_CHECKING, Any
+
 from .frames import MODES
 from .scenarios import (
     DISTINCTIVE_TITLE,
@@ -22,12 +23,27 @@ from .scenarios import (
     title_for,
     tools_answer,
 )
-from .gateway import GatewayMessage
-from .server import Recorded
 from .state import DEFAULT_QUOTA
 from .statsig import EPOCH, FINGERPRINT, SITE_VERIFICATION
 
 SCENARIO_NAMES: tuple[str, ...] = tuple(SCENARIOS)
+
+if TYPE_CHECKING:
+    from .fake import FakeGrok
+    from .gateway import GatewayMessage
+    from .server import Recorded
+
+# The server needs aiohttp (the `testing` extra): it is imported when first used, so that
+# `python -m grok_cli.testing` can say how to install it instead of failing on the import.
+_SERVER = {"FakeGrok": ".fake", "GatewayMessage": ".gateway", "Recorded": ".server"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SERVER:
+        from importlib import import_module
+
+        return getattr(import_module(_SERVER[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "DEFAULT_QUOTA",

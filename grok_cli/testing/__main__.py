@@ -1,10 +1,12 @@
 """``python -m grok_cli.testing``: run the fake grok.com.
 
-Two forms:
+Three forms:
 
 * ``python -m grok_cli.testing [--host H] [--port N] [--delay S] [--scenario NAME]`` serves in
   the foreground after printing one shell-evaluable line (``GROK_BASE_URL=... GROK_ASSETS_URL=...
   GROK_COOKIE='...'``) to stdout; SIGINT/SIGTERM stop it with exit status 0.
+* ``python -m grok_cli.testing env [--host H] [--port N]`` prints ``export`` lines for a server
+  that runs (or will run) on those ports, for ``eval`` in another shell.
 * ``python -m grok_cli.testing run [--scenario NAME] -- CMD ARGS...`` runs CMD against a fresh
   server (with a temporary GROK_HOME unless one is set) and exits with CMD's status.
 
@@ -23,12 +25,27 @@ import sys
 import tempfile
 import threading
 from collections.abc import Sequence
+from importlib.util import find_spec
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .fake import FakeGrok
 from .scenarios import SCENARIOS, UnknownScenario, parse
-from .server import DEFAULT_UPLOAD_LIMIT
+from .state import DEFAULT_DELAY, DEFAULT_UPLOAD_LIMIT, session_cookie
+
+if TYPE_CHECKING:
+    from .fake import FakeGrok
+
+FORMS = """forms:
+  python -m grok_cli.testing [OPTIONS]          serve until Ctrl-C; prints the GROK_* variables
+  python -m grok_cli.testing env [--port N]     export lines for a server on port N, to eval
+  python -m grok_cli.testing run [OPTIONS] -- CMD ARGS...
+                                                run CMD against a throwaway server and GROK_HOME
+
+a second shell:
+  python -m grok_cli.testing --port 8765        # first shell
+  eval "$(python -m grok_cli.testing env --port 8765)"; grok ask hi
+"""
+DEFAULT_PORT = 8765  # the env form's, and the docs'
 
 
 def _scenario(value: str) -> str:
@@ -40,7 +57,9 @@ def _scenario(value: str) -> str:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--delay", type=float, default=0.002, help="seconds between stream frames (default 0.002)")
+    parser.add_argument(
+        "--delay", type=float, default=DEFAULT_DELAY, help=f"seconds between stream frames (default {DEFAULT_DELAY})"
+    )
     parser.add_argument(
         "--scenario",
         type=_scenario,
@@ -62,6 +81,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _fake(args: argparse.Namespace, **listen: Any) -> FakeGrok:
     """A server configured by the options both forms share (see _common)."""
+    from .fake import FakeGrok
+
     srv = FakeGrok(
         delay=args.delay,
         scenario=args.scenario,
@@ -77,13 +98,45 @@ def _env_line(srv: FakeGrok) -> str:
     return " ".join(f"{key}={shlex.quote(value)}" for key, value in srv.env().items())
 
 
-def serve(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grok_cli.testing", description="Run the fake grok.com server.")
+def _listen_options(parser: argparse.ArgumentParser, port: int) -> None:
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="web origin port (0 = any free port)")
-    parser.add_argument("--assets-port", type=int, default=0, help="assets origin port (0 = any)")
+    parser.add_argument("--port", type=int, default=port, help=f"web origin port (default {port or 'any free one'})")
+    parser.add_argument("--assets-port", type=int, help="assets origin port (default: the next one, or any)")
+
+
+def _assets_port(args: argparse.Namespace) -> int:
+    if args.assets_port is not None:
+        return int(args.assets_port)
+    return int(args.port) + 1 if args.port else 0
+
+
+def env(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m grok_cli.testing env",
+        description="Print export lines for a fake server on these ports, for eval in another shell.",
+    )
+    _listen_options(parser, DEFAULT_PORT)
+    args = parser.parse_args(argv)
+    values = {
+        "GROK_BASE_URL": f"http://{args.host}:{args.port}",
+        "GROK_ASSETS_URL": f"http://{args.host}:{_assets_port(args)}",
+        "GROK_COOKIE": session_cookie(),
+    }
+    sys.stdout.write("".join(f"export {key}={shlex.quote(value)}\n" for key, value in values.items()))
+    return 0
+
+
+def serve(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m grok_cli.testing",
+        description="Run the fake grok.com server.",
+        epilog=FORMS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _listen_options(parser, 0)
     _common(parser)
     args = parser.parse_args(argv)
+    args.assets_port = _assets_port(args)
 
     stop = threading.Event()
 
@@ -158,6 +211,14 @@ def run(argv: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["env"]:
+        return env(argv[1:])
+    if find_spec("aiohttp") is None:
+        sys.stderr.write(
+            "The fake grok.com needs the testing extra: pip install 'grok-cli[testing]' "
+            "(from a checkout: pip install -e '.[testing]').\n"
+        )
+        return 1
     if argv[:1] == ["run"]:
         return run(argv[1:])
     return serve(argv)

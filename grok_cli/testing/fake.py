@@ -18,7 +18,7 @@ from aiohttp import web
 from . import scenarios as sc
 from .gateway import STYLES, GatewayMessage
 from .server import DEFAULT_DELAY, DEFAULT_UPLOAD_LIMIT, Recorded, Server
-from .state import DEFAULT_CF_CLEARANCE, DEFAULT_QUOTA, DEFAULT_SSO, DEFAULT_USER_ID, Conversation
+from .state import DEFAULT_CF_CLEARANCE, DEFAULT_QUOTA, DEFAULT_SSO, DEFAULT_USER_ID, Conversation, session_cookie
 
 __all__ = ["FakeGrok"]
 
@@ -147,7 +147,7 @@ class FakeGrok:
     @property
     def cookie(self) -> str:
         """A valid Cookie header for the built-in session."""
-        return f"sso={self.sso}; sso-rw={self.sso}; cf_clearance={self.cf_clearance}"
+        return session_cookie(self.sso, self.cf_clearance)
 
     def env(self) -> dict[str, str]:
         """Environment for a subprocess pointed at this server."""

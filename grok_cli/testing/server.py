@@ -36,7 +36,18 @@ from . import scenarios as sc
 from .gateway import GATEWAY_PATH, Gateway
 from .images import jpeg_bytes, png_bytes
 from .pages import challenge_headers, challenge_page, home_page, sign_in_page
-from .state import DEFAULT_CF_CLEARANCE, Asset, Conversation, Session, State, StoredResponse, Upload, make_sso
+from .state import (
+    DEFAULT_CF_CLEARANCE,
+    DEFAULT_DELAY,
+    DEFAULT_UPLOAD_LIMIT,
+    Asset,
+    Conversation,
+    Session,
+    State,
+    StoredResponse,
+    Upload,
+    make_sso,
+)
 from .statsig import Verdict, classify, encode
 
 __all__ = ["DEFAULT_DELAY", "DEFAULT_UPLOAD_LIMIT", "Recorded", "Server"]
@@ -151,8 +162,6 @@ def _local_path(value: str | None) -> str:
     return value
 
 
-DEFAULT_DELAY = 0.002  # seconds between frames: streamed, yet fast enough for tests
-DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 
 
 class Server:

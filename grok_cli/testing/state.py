@@ -58,6 +58,13 @@ DEFAULT_EMAIL = "fake@example.com"
 DEFAULT_SSO = make_sso("ae2376cc-64db-581d-836c-72fe5f2dab85")
 # Shaped like a real clearance (<43 chars>-<unix time>-<version>-<more>); any non-empty value passes.
 DEFAULT_CF_CLEARANCE = "fAkE0cLeArAnCe0fOr0gRoK0cLi0oFfLiNe0tEsTs0x-1767225600-1.2.1.1-fake.grok.cli.testing"
+DEFAULT_DELAY = 0.002  # seconds between frames: streamed, yet fast enough for tests
+DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024  # grok.com's file limit
+
+
+def session_cookie(sso: str = DEFAULT_SSO, cf_clearance: str = DEFAULT_CF_CLEARANCE) -> str:
+    """A Cookie header the fake accepts for the session of ``sso``."""
+    return f"sso={sso}; sso-rw={sso}; cf_clearance={cf_clearance}"
 
 # mode -> (remaining, total, windowSizeSeconds). Totals follow CHY's "Super" tier guesses (§4.5).
 DEFAULT_QUOTA: dict[str, tuple[int, int, int]] = {
