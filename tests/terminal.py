@@ -100,7 +100,8 @@ def answer_in_pty(argv: list[str], env: dict[str, str], prompt: bytes, answer: b
     """Run ``argv`` with stdin, stdout and stderr on a terminal; type ``answer`` once ``prompt``
     has appeared. ``output`` is everything the terminal showed."""
     master, slave = os.openpty()
-    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env)
+    # A session of its own: no controlling terminal but this one (getpass would open /dev/tty).
+    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
     os.close(slave)
     output = bytearray()
     answered = False

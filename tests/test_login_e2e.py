@@ -1,13 +1,8 @@
 """`grok login --cookie-stdin`, `grok logout` and `grok auth status` end to end against the fake grok.com."""
 
 import json
-import os
-import pty
-import select
 import socket
 import stat
-import subprocess
-import time
 import uuid
 from pathlib import Path
 
@@ -17,6 +12,7 @@ from grok_cli.testing import short_answer
 from grok_cli.testing.state import make_sso
 
 from .conftest import GROK
+from .terminal import answer_in_pty
 
 ROOT = Path(__file__).resolve().parent.parent
 # No stored login from the fake's env, and no keyring: the 0600 file path (as in cron).
@@ -210,32 +206,10 @@ def test_no_cookie_value_ever_reaches_output_or_files(grok, fake, home):
     assert written, "the test should have seen the files grok writes"
 
 
-def run_on_a_terminal(args: list[str], env: dict, answer: bytes, timeout: float = 30) -> tuple[int, str]:
-    """Run grok with stdin and stderr on a pseudo-terminal; type ``answer`` after the prompt."""
-    leader, follower = pty.openpty()
-    p = subprocess.Popen([GROK, *args], stdin=follower, stdout=subprocess.PIPE, stderr=follower, env=env)
-    os.close(follower)
-    seen = b""
-    deadline = time.monotonic() + timeout
-    answered = False
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([leader], [], [], 0.1)
-        if ready:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:  # the child closed the terminal
-                break
-            if not chunk:
-                break
-            seen += chunk
-        if not answered and b"[Y/n]" in seen:
-            os.write(leader, answer)
-            answered = True
-        if p.poll() is not None and not ready:
-            break
-    p.wait(timeout)
-    os.close(leader)
-    return p.returncode, seen.decode(errors="replace")
+def run_on_a_terminal(args: list[str], env: dict, answer: bytes) -> tuple[int, str]:
+    """Run grok on a pseudo-terminal; type ``answer`` after its yes/no question."""
+    r = answer_in_pty([GROK, *args], env, b"[Y/n]", answer)
+    return r.code, r.output.decode(errors="replace")
 
 
 def test_login_at_a_terminal_tries_browsers_then_offers_the_browser_login(grok_env, tmp_path):
@@ -270,3 +244,31 @@ def test_unconfirmed_cookies_do_not_replace_a_stored_login(grok, fake, home):
     assert (home / "credentials.json").read_text() == before
     forced = grok("login", "--cookie-stdin", "--store", "file", "--no-check", input=sso_only, env=NO_KEYRING)
     assert forced.code == 0 and (home / "credentials.json").read_text() != before
+
+
+def test_cookies_grok_com_could_not_confirm_are_not_called_signed_in(grok, fake):
+    sso_only = fake.cookie.split(";")[0]  # no cf_clearance: Cloudflare blocks the check
+    r = grok("login", "--cookie-stdin", "--store", "file", input=sso_only, env=NO_KEYRING)
+    (saved,) = [line for line in r.stderr.splitlines() if "the cookies sso" in line]
+    assert r.code == 0 and "Signed in" not in r.stderr and "unconfirmed" in saved
+    unchecked = grok("login", "--cookie-stdin", "--store", "file", "--no-check", input=sso_only, env=NO_KEYRING)
+    assert unchecked.code == 0 and "Signed in" not in unchecked.stderr and "unchecked" in unchecked.stderr
+
+
+def test_cf_clearance_without_a_user_agent_gets_a_warning(grok, fake):
+    sso = new_session(fake)
+    bare = grok("login", "--cookie-stdin", "--store", "file", input=cookie(sso), env=NO_KEYRING)
+    assert bare.code == 0 and "Warning" in bare.stderr and "--user-agent" in bare.stderr
+    ua = "Mozilla/5.0 (X11; Linux x86_64) Chrome/150.0.0.0 Safari/537.36"
+    given = grok("login", "--cookie-stdin", "--store", "file", "--user-agent", ua, input=cookie(sso), env=NO_KEYRING)
+    assert given.code == 0 and "Warning" not in given.stderr
+
+
+def test_cookie_stdin_at_a_terminal_asks_for_a_hidden_paste(grok_env, fake, home):
+    sso = new_session(fake)
+    r = answer_in_pty([GROK, "login", "--cookie-stdin", "--store", "file"], {**grok_env, **NO_KEYRING},
+                      b"(not shown): ", f"{cookie(sso)}\n".encode())
+    assert r.code == 0, r.output
+    assert sso.encode() not in r.output  # not echoed
+    assert b"Signed in as someone@example.com" in r.output
+    assert json.loads((home / "credentials.json").read_text())["cookies"]["sso"] == sso

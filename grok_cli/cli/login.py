@@ -10,12 +10,15 @@ import typer
 from grok_cli.cli.context import state
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from grok_cli.auth.credentials import Credentials
     from grok_cli.config import Settings
     from grok_cli.io import IO
 
 DEFAULT_LOGIN_TIMEOUT = 300.0
 STORES = ("auto", "keyring", "file")
+RECHECK = "`grok auth status --check` tries again"
 
 
 def _say(io: IO, text: str) -> None:
@@ -151,7 +154,16 @@ def login(
         if cookie_stdin:
             from grok_cli.auth.sources.stdin import read_cookie_stdin
 
-            creds = read_cookie_stdin(io.stdin, isatty=io.stdin_isatty, user_agent=user_agent)
+            paste = _hidden_paste(io) if io.interactive else None
+            creds = read_cookie_stdin(io.stdin, isatty=io.stdin_isatty, user_agent=user_agent, paste=paste)
+            if "cf_clearance" in creds.cookies and not user_agent:
+                from grok_cli.sinks.style import warn
+
+                warn(
+                    io,
+                    "cf_clearance works only with the User-Agent of the browser that earned it; without "
+                    "--user-agent (or GROK_USER_AGENT) grok.com may challenge these cookies.",
+                )
         elif from_browser:
             creds = _from_browser(settings, browser, cookie_file)
         elif browser_login:
@@ -189,14 +201,31 @@ def login(
         saved = credential_store.save(
             creds, settings.dirs.credentials_file, store=store, interactive=io.interactive
         )
-        who = f" as {email}" if email else ""
-        _say(io, f"Signed in{who} with the cookies {', '.join(creds.cookie_names)} from {creds.source}.")
+        names = f"the cookies {', '.join(creds.cookie_names)} from {creds.source}"
+        if confirmed:
+            who = f" as {email}" if email else ""
+            _say(io, f"Signed in{who} with {names}.")
+        elif no_check:
+            _say(io, f"Saved {names}, unchecked (--no-check).")
+        else:
+            _say(io, f"Saved {names}, unconfirmed: grok.com could not check them ({RECHECK}).")
         _say(io, _describe_save(saved.store, saved.location, saved.note))
         if io.environ.get("GROK_COOKIE", "").strip():
             _say(io, "Note: GROK_COOKIE is set, and runs that see it use it instead of this login.")
         return 0
 
     run_command(st.io, st.debug, body)
+
+
+def _hidden_paste(io: IO) -> Callable[[], str]:
+    """At a terminal --cookie-stdin asks for the Cookie header, without echoing it."""
+
+    def paste() -> str:
+        import getpass
+
+        return getpass.getpass("Paste the Cookie header of a grok.com request (not shown): ", stream=io.stderr)
+
+    return paste
 
 
 def _has_working_looking_login(settings: Settings) -> bool:
