@@ -110,7 +110,7 @@ class Key:
 
 
 KEYS: tuple[Key, ...] = (
-    Key("model", "GROK_MODEL", _name, None, "default model (mode id or alias)"),
+    Key("model", "GROK_MODEL", _text, None, "default model (mode id or alias)"),
     Key(
         "transport",
         "GROK_TRANSPORT",
@@ -125,7 +125,7 @@ KEYS: tuple[Key, ...] = (
     Key("images_dir", "GROK_IMAGES_DIR", _name, None, "where `grok images` saves images"),
     Key("render", "GROK_RENDER", _choice("auto", "markdown", "plain"), "auto", "answer rendering on a TTY"),
     Key("system", "GROK_SYSTEM", _text, None, "instructions (system prompt) for new conversations"),
-    Key("statsig", "GROK_STATSIG", _name, "auto", "x-statsig-id: auto, fallback, none, or a fixed value"),
+    Key("statsig", "GROK_STATSIG", _text, "auto", "x-statsig-id: auto, fallback, none, or a fixed value"),
     Key("base_url", "GROK_BASE_URL", _url, DEFAULT_BASE_URL, "web origin"),
     Key("assets_url", "GROK_ASSETS_URL", _url, DEFAULT_ASSETS_URL, "asset origin"),
 )
