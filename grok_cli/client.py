@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from grok_cli import transport_choice as transports
 from grok_cli.attachments import LocalFile
@@ -27,7 +27,7 @@ from grok_cli.errors import GrokError, RateLimitedError, TransportGoneError
 from grok_cli.events import FLUSH, Conversation, Done, Event, RawFrame
 from grok_cli.protocol import quota as quotas
 from grok_cli.protocol.answer import AnswerState
-from grok_cli.protocol.framing import LineSplitter, parse_line
+from grok_cli.protocol.framing import LineSplitter, parse_line, parse_lines
 from grok_cli.protocol.gateway import GatewayNormalizer
 from grok_cli.protocol.models import MODES_PATH, Offered, parse_modes
 from grok_cli.protocol.normalize import Normalizer
@@ -78,20 +78,36 @@ class ChatStream:
     def __aiter__(self) -> AsyncIterator[Event]:
         return self.events()
 
-    async def events(self) -> AsyncIterator[Event]:
+    def events(self) -> AsyncIterator[Event]:
+        """The events one by one (``batches`` is what the CLI reads)."""
+        return _one_by_one(self.batches())
+
+    async def batches(self) -> AsyncIterator[list[Event]]:
+        """The events in batches: what one received chunk (a REST read, a gateway message) gave,
+        ending with FLUSH; the last batch ends with the Done. On failure, the events that came
+        before it are yielded first."""
         norm = self.normalizer
         async with contextlib.aclosing(self._receive()) as received:
-            async for event in received:
-                yield event
-        for event in norm.finish():
-            yield event
+            async for batch in received:
+                yield batch
+        tail = norm.finish()
         error = norm.ending_error()
         if error is not None:
+            if tail:
+                yield tail
             raise error
-        yield norm.done(complete=True)
+        tail.append(norm.done(complete=True))
+        yield tail
 
-    def _receive(self) -> AsyncIterator[Event]:
+    def _receive(self) -> AsyncIterator[list[Event]]:
         raise NotImplementedError
+
+
+async def _one_by_one(batches: AsyncIterator[list[Event]]) -> AsyncIterator[Event]:
+    async with contextlib.aclosing(batches):  # type: ignore[type-var]
+        async for batch in batches:
+            for event in batch:
+                yield event
 
 
 class RestChatStream(ChatStream):
@@ -100,31 +116,53 @@ class RestChatStream(ChatStream):
     transport = "rest"
     normalizer_class = Normalizer
 
-    async def _receive(self) -> AsyncIterator[Event]:
+    async def _receive(self) -> AsyncIterator[list[Event]]:
         req = self.request
         referer = None
         if req.is_follow_up:
             # A follow-up stream has no conversation line; say which conversation this is.
-            yield Conversation(req.conversation_id or "", None, req.mode)
+            yield [Conversation(req.conversation_id or "", None, req.mode)]
             referer = f"{self._connection.base_url}/c/{req.conversation_id}?rid={req.parent_response_id}"
         splitter = LineSplitter()
         async for chunk in self._connection.stream(req.path, chat_body(req), referer=referer):
-            for line in splitter.feed(chunk):
-                for event in self._line(line):
-                    yield event
-            yield FLUSH
-        for line in splitter.flush():
-            for event in self._line(line):
-                yield event
+            if self._raw:
+                batch, error = self._lines(splitter.feed(chunk))
+            else:
+                batch, error = self._frames(parse_lines(splitter.complete(chunk)))
+            if error is not None:
+                if batch:
+                    yield batch  # what came before the error is shown and recorded
+                raise error
+            batch.append(FLUSH)
+            yield batch
+        batch, error = self._lines(splitter.flush())
+        if batch:
+            yield batch
+        if error is not None:
+            raise error
 
-    def _line(self, line: bytes) -> list[Event]:
+    def _frames(self, frames: list[dict[str, Any]]) -> tuple[list[Event], GrokError | None]:
+        """The events of ``frames``, and the error one of them reported (the frames after it unread)."""
         events: list[Event] = []
-        if self._raw and line.strip():
-            events.append(RawFrame(line.decode("utf-8", errors="replace")))
-        frames, _skipped = parse_line(line)
-        for frame in frames:
-            events += self.normalizer.feed(frame)
-        return events
+        feed = self.normalizer.feed
+        try:
+            for frame in frames:
+                events += feed(frame)
+        except GrokError as e:
+            return events, e
+        return events, None
+
+    def _lines(self, lines: list[bytes]) -> tuple[list[Event], GrokError | None]:
+        """Line by line, each frame preceded by its RawFrame with --raw."""
+        events: list[Event] = []
+        for line in lines:
+            if self._raw and line.strip():
+                events.append(RawFrame(line.decode("utf-8", errors="replace")))
+            more, error = self._frames(parse_line(line)[0])
+            events += more
+            if error is not None:
+                return events, error
+        return events, None
 
 
 class GatewayChatStream(ChatStream):
@@ -133,8 +171,21 @@ class GatewayChatStream(ChatStream):
     transport = "ws"
     normalizer_class = GatewayNormalizer
 
-    def _receive(self) -> AsyncIterator[Event]:
-        return self._connection.turn(self.request, self.normalizer, raw=self._raw)
+    async def _receive(self) -> AsyncIterator[list[Event]]:
+        batch: list[Event] = []
+        try:
+            async with contextlib.aclosing(self._connection.turn(self.request, self.normalizer, raw=self._raw)) as events:
+                async for event in events:
+                    batch.append(event)
+                    if event is FLUSH:
+                        yield batch
+                        batch = []
+        except GrokError:
+            if batch:
+                yield batch  # what came before the error is shown and recorded
+            raise
+        if batch:
+            yield batch
 
 
 class FallbackChatStream:
@@ -171,24 +222,31 @@ class FallbackChatStream:
     def __aiter__(self) -> AsyncIterator[Event]:
         return self.events()
 
-    async def events(self) -> AsyncIterator[Event]:
+    def events(self) -> AsyncIterator[Event]:
+        return _one_by_one(self.batches())
+
+    async def batches(self) -> AsyncIterator[list[Event]]:
         # A follow-up announces its conversation before the request is sent; hold that back
         # until the transport has proved itself, so a switch does not announce it twice.
         held: list[Event] = []
         answered = False
         try:
-            async with contextlib.aclosing(self.current.events()) as events:
-                async for event in events:
-                    if not answered and isinstance(event, Conversation) and self.current.request.is_follow_up:
-                        held.append(event)
-                        continue
+            async with contextlib.aclosing(self.current.batches()) as batches:
+                async for batch in batches:
+                    if not answered and self.current.request.is_follow_up:
+                        leading = 0
+                        while leading < len(batch) and isinstance(batch[leading], Conversation):
+                            leading += 1
+                        held += batch[:leading]
+                        batch = batch[leading:]
+                        if not batch:
+                            continue
                     if not answered:
                         answered = True
                         self._on_answer(self.current.transport)
-                    for early in held:
-                        yield early
-                    held.clear()
-                    yield event
+                    if held:
+                        batch, held = held + batch, []
+                    yield batch
             return
         except TransportGoneError as e:
             if answered:
@@ -197,16 +255,12 @@ class FallbackChatStream:
             self.current = self._second()
             self._warn(f"{e.message} Trying the {NAMES[self.current.transport]} instead of the {NAMES[first]}.")
         except GrokError:
-            for early in held:  # not a switch after all: announce the conversation as REST alone does
-                yield early
+            if held:  # not a switch after all: announce the conversation as REST alone does
+                yield held
             raise
-        answered = False
-        async with contextlib.aclosing(self.current.events()) as events:
-            async for event in events:
-                if not answered:
-                    answered = True
-                    self._on_answer(self.current.transport)
-                yield event
+        async with contextlib.aclosing(self.current.batches()) as batches:
+            async for batch in batches:
+                yield batch
 
 
 class Client:

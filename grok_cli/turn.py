@@ -290,13 +290,13 @@ async def _stream(
     try:
         request = with_attachments(request, [await _upload(io, client, f) for f in uploads])
         stream = client.chat(request, raw=raw)
-        async with contextlib.aclosing(stream.events()) as events:
-            async for event in events:
-                if saver is not None and isinstance(event, Image):
-                    event = await saver.save(client.http, event)
-                elif isinstance(event, Done):
-                    done = event
-                sink.on_event(event)
+        async with contextlib.aclosing(stream.batches()) as batches:
+            async for batch in batches:
+                if saver is not None:
+                    batch = [await saver.save(client.http, e) if isinstance(e, Image) else e for e in batch]
+                if batch and isinstance(batch[-1], Done):
+                    done = batch[-1]
+                sink.on_events(batch)
     except GrokError as e:
         if stream is not None and stream.started:
             sink.on_event(stream.partial_done())

@@ -99,7 +99,7 @@ class Scripted(ChatStream):
 
     async def _receive(self):
         for event in self._events:
-            yield event
+            yield [event]
         if self._error is not None:
             raise self._error
         self.normalizer.finished = True

@@ -71,3 +71,27 @@ def test_numbers_json_cannot_carry_are_read_as_nothing():
     # Written back out by --jsonl, the history or grok serve, NaN and Infinity are not JSON.
     objects, skipped = parse_line('{"a": NaN, "b": -Infinity, "c": 1e999, "d": 1.5, "e": [Infinity]}')
     assert objects == [{"a": None, "b": None, "c": None, "d": 1.5, "e": [None]}] and skipped == 0
+
+
+_LINE = st.one_of(
+    st.dictionaries(st.text(max_size=5), st.one_of(st.integers(), st.text(max_size=8)), max_size=3).map(json.dumps),
+    st.text(alphabet='{}[]",: \r\tdat1\\', max_size=30),
+)
+
+
+@given(st.lists(_LINE, max_size=12))
+def test_many_lines_parsed_at_once_give_what_each_line_gives(lines):
+    from grok_cli.protocol.framing import parse_lines
+
+    lines = [line.replace("\n", "") for line in lines]
+    expected = [obj for line in lines for obj in parse_line(line)[0]]
+    assert parse_lines("\n".join(lines)) == expected
+
+
+def test_complete_lines_are_decoded_once_a_chunk_and_a_split_character_waits():
+    splitter = LineSplitter()
+    data = '{"t": "é"}\n{"t": "ü"}\n'.encode()
+    cut = data.index("ü".encode()) + 1  # inside the two bytes of ü
+    assert splitter.complete(data[:cut]) == '{"t": "é"}'
+    assert splitter.complete(data[cut:]) == '{"t": "ü"}'
+    assert splitter.complete(b'{"x": 1}') == "" and splitter.flush() == [b'{"x": 1}']

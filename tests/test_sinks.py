@@ -94,3 +94,31 @@ def test_raw_prints_only_frames():
     io = IO.for_test()
     feed(RawSink(io), [RawFrame('{"a":1}'), Token("x"), RawFrame('data: {"b":2}')])
     assert io.stdout.getvalue() == '{"a":1}\ndata: {"b":2}\n'
+
+
+class CountingStdout:
+    def __init__(self):
+        self.writes, self.flushes, self.text = 0, 0, ""
+
+    def write(self, text):
+        self.writes += 1
+        self.text += text
+
+    def flush(self):
+        self.flushes += 1
+
+
+def test_a_batch_is_one_write_and_one_flush_and_the_same_output_as_one_event_at_a_time():
+    from grok_cli.events import FLUSH
+
+    for make in (PlainSink, JsonlSink):
+        batched, single = IO.for_test(), IO.for_test()
+        batched.stdout = CountingStdout()
+        batch = [Token(f"t{n} ") for n in range(50)] + [FLUSH]
+        sink = make(batched)
+        sink.on_events(batch)
+        assert (batched.stdout.writes, batched.stdout.flushes) == (1, 1)
+        sink.on_events(EVENTS[:-1] + [FLUSH])  # other events keep their place among the tokens
+        sink.close(ExitStatus.OK)
+        feed(make(single), batch + EVENTS[:-1] + [FLUSH])
+        assert batched.stdout.text == single.stdout.getvalue()

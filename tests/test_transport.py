@@ -148,3 +148,63 @@ def test_a_dead_proxy_is_a_network_error(grok, how):
 def test_a_proxy_password_never_reaches_an_error_message(grok):
     r = grok("ask", "--proxy", "http://alice:s3cr3t@127.0.0.1:9", "hi")
     assert r.code == 6 and "s3cr3t" not in r.stderr
+
+
+def test_received_takes_every_queued_chunk_in_one_item_and_keeps_what_came_before_a_failure():
+    import asyncio
+
+    from curl_cffi.requests.exceptions import RequestException
+    from curl_cffi.requests.streams import STREAM_END
+
+    from grok_cli.transport.http import received
+
+    class Response:
+        def __init__(self, *items):
+            self.queue = asyncio.Queue()
+            for item in items:
+                self.queue.put_nowait(item)
+
+    async def collect(response):
+        got = []
+        try:
+            async for data in received(response, 5.0):
+                got.append(data)
+        except RequestException as e:
+            got.append(e)
+        return got
+
+    assert asyncio.run(collect(Response(b"a", b"b", b"c", STREAM_END))) == [b"abc"]
+    broken = RequestException("reset")
+    assert asyncio.run(collect(Response(b"a", b"b", broken))) == [b"ab", broken]
+
+
+def test_idle_timer_counts_only_the_waits_and_leaves_other_cancellations_alone():
+    import asyncio
+
+    import pytest
+
+    from grok_cli.transport.idle import IdleTimer
+
+    async def slow_reader():
+        timer = IdleTimer(0.2)
+        for _ in range(4):  # 0.4 s in all, but never 0.2 s in one wait
+            await timer.wait(asyncio.sleep(0.05))
+            await asyncio.sleep(0.25)  # the reader busy elsewhere: not the server's silence
+        with pytest.raises(TimeoutError):
+            await timer.wait(asyncio.sleep(10))
+        timer.close()
+        return "done"
+
+    assert asyncio.run(slow_reader()) == "done"
+
+    async def read():
+        await IdleTimer(10).wait(asyncio.sleep(10))
+
+    async def cancelled_from_outside():
+        waiting = asyncio.ensure_future(read())
+        await asyncio.sleep(0.01)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+
+    asyncio.run(cancelled_from_outside())

@@ -42,7 +42,9 @@ class AnswerState:
         self._assets_url = assets_url.rstrip("/")
         self._clock = clock
         self._render = RenderFilter()
-        self._text: list[str] = []
+        # The answer so far, UTF-8: one growing buffer, a byte or so per character (a list of
+        # token strings costs some 60 bytes a token).
+        self._text = bytearray()
         self._streamed_final = False
         self._thinking_started: float | None = None
         self._status_sent = False
@@ -56,7 +58,7 @@ class AnswerState:
 
     @property
     def text(self) -> str:
-        return "".join(self._text)
+        return self._text.decode()
 
     @property
     def started(self) -> bool:
@@ -111,7 +113,7 @@ class AnswerState:
             events += self._status(None)
         if text:
             self._streamed_final = True
-            self._text.append(text)
+            self._text += text.encode()
             events.append(Token(text))
         return events
 

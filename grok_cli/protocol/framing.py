@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from grok_cli.protocol.jsontext import loads
+from grok_cli.protocol.jsontext import DECODER, loads
 
 
 class LineSplitter:
@@ -24,6 +24,17 @@ class LineSplitter:
         data = self._partial + chunk
         *lines, self._partial = data.split(b"\n")
         return [line.rstrip(b"\r") for line in lines]
+
+    def complete(self, chunk: bytes) -> str:
+        """The complete lines ``chunk`` ends (with what came before it), decoded at once and
+        still joined by newlines; "" when it ends none."""
+        end = chunk.rfind(b"\n")
+        if end < 0:
+            self._partial += chunk
+            return ""
+        data = self._partial + chunk[:end] if self._partial else chunk[:end]
+        self._partial = chunk[end + 1 :]
+        return data.decode("utf-8", errors="replace")
 
     def flush(self) -> list[bytes]:
         rest, self._partial = self._partial.rstrip(b"\r"), b""
@@ -48,6 +59,26 @@ def parse_line(line: bytes | str) -> tuple[list[dict[str, Any]], int]:
         objects = [item for item in value if isinstance(item, dict)]
         return objects, len(value) - len(objects)
     return [], 1
+
+
+def parse_lines(text: str) -> list[dict[str, Any]]:
+    """The JSON objects on the lines of ``text``: what ``parse_line`` gives for each line, but a
+    line that is one JSON object and nothing else (nearly every line) costs one call of the C
+    scanner, without the ``json.loads`` wrapper around it."""
+    objects: list[dict[str, Any]] = []
+    for line in text.split("\n") if text else ():
+        try:
+            value, end = _scan(line, 0)
+        except (StopIteration, ValueError, RecursionError):
+            end = -1
+        if end == len(line) and isinstance(value, dict):
+            objects.append(value)
+        else:
+            objects += parse_line(line)[0]
+    return objects
+
+
+_scan = DECODER.scan_once  # the decoder's C scanner: NaN and Infinity read as None here too
 
 
 def _split_objects(text: str) -> tuple[list[dict[str, Any]], int]:

@@ -187,7 +187,7 @@ class GatewayNormalizer(AnswerState):
     ended = False  # session.ended: nothing more will come
     persisted = False  # response.persisted: grok.com stored the turn; a new conversation's title follows
     suggested = False  # the late follow_up_suggestions chunk arrived: nothing else is expected
-    _part_start = 0  # where in the answer the current text part (closed by output_text.done) began
+    _part_start = 0  # the byte offset in the answer where the current text part began (output_text.done ends it)
 
     @property
     def ready(self) -> bool:
@@ -331,12 +331,12 @@ class GatewayNormalizer(AnswerState):
             return []
         events = self._final_text(self._render.flush())
         done = strip_markup(whole)
-        streamed = "".join(self._text[self._part_start :])
+        streamed = self._text[self._part_start :].decode()
         if done.startswith(streamed):
             events += self._final_text(done[len(streamed) :])
         elif len(done) > len(streamed) and not streamed.startswith(done):
             # Printed words cannot be taken back; the record keeps grok.com's fuller text.
-            self._text[self._part_start :] = [done]
+            self._text[self._part_start :] = done.encode()
         self._part_start = len(self._text)
         return events
 

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from grok_cli.errors import ExitStatus
 from grok_cli.events import Conversation, Done, Error, Event, Flush, Image, Reasoning, Token
 from grok_cli.serve import wire
+from grok_cli.sinks.base import EventSink
 
 
 def reasoning_text(event: Reasoning) -> str:
@@ -262,7 +263,7 @@ class ResponseEvents:
         return out
 
 
-class Feed:
+class Feed(EventSink):
     """The sink: events into ``answer`` and, through ``format``, into bytes for the client."""
 
     def __init__(self, format: Format) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from grok_cli.errors import ExitStatus
 from grok_cli.events import Conversation, Event
 from grok_cli.io import IO
+from grok_cli.sinks.base import EventSink
 from grok_cli.sinks.style import Style
 
 SHORT_ID = 8  # a prefix this long is unique in any real history; `continue` says so if not
 
 
-class ContinueHint:
+class ContinueHint(EventSink):
     def __init__(self, io: IO, *, short: bool) -> None:
         """``short``: the conversation is in the local history, so a prefix of its id will do."""
         self.io = io

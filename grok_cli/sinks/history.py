@@ -12,7 +12,7 @@ warning, never the answer.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from grok_cli.errors import ExitStatus
@@ -28,6 +28,7 @@ from grok_cli.history import (
     open_history,
 )
 from grok_cli.io import IO
+from grok_cli.sinks.base import EventSink
 from grok_cli.protocol.payload import ChatRequest
 from grok_cli.sinks.style import warn
 
@@ -81,7 +82,7 @@ def turn_status(status: ExitStatus) -> str:
     return "incomplete" if status in _INCOMPLETE else "error"
 
 
-class HistorySink:
+class HistorySink(EventSink):
     def __init__(
         self,
         io: IO,
@@ -119,6 +120,21 @@ class HistorySink:
 
     def _elapsed_ms(self) -> int:
         return int((self.clock() - self.started) * 1000)
+
+    def on_events(self, events: Sequence[Event]) -> None:
+        """A batch's tokens are taken in, and whether a write is due is asked once at its end."""
+        tokens = 0
+        for event in events:
+            if type(event) is Token:
+                if self.update.first_token_ms is None:
+                    self.update.first_token_ms = self._elapsed_ms()
+                self._answer.append(event.text)
+                self._unwritten += len(event.text)
+                tokens += 1
+            else:
+                self.on_event(event)
+        if tokens and (self._unwritten >= self._flush_at or self.clock() - self._last_flush >= FLUSH_INTERVAL):
+            self._flush()
 
     def on_event(self, event: Event) -> None:
         upd = self.update

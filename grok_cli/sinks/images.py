@@ -14,6 +14,7 @@ from grok_cli.errors import ExitStatus
 from grok_cli.events import Event, Image, ImageProgress, Token
 from grok_cli.images import Failure
 from grok_cli.io import IO
+from grok_cli.sinks.base import EventSink
 from grok_cli.sinks.style import Style, neutralize
 
 _BAR = 20
@@ -28,7 +29,7 @@ class _Slot:
     reason: str = ""
 
 
-class ImagesSink:
+class ImagesSink(EventSink):
     def __init__(self, io: IO) -> None:
         self.io = io
         self.style = Style(io.color_stderr)

@@ -27,7 +27,6 @@ import re
 from rich.console import Console
 
 from grok_cli.errors import ExitStatus
-from grok_cli.events import Event, Token
 from grok_cli.io import IO
 from grok_cli.sinks.blocks import BlockSplitter
 from grok_cli.sinks.plain import PlainSink
@@ -135,7 +134,7 @@ class MarkdownSink(PlainSink):
         self._redraw(source)
         self._next_draw = now + max(REDRAW_INTERVAL, REDRAW_PAUSE * (self.io.monotonic() - now))
 
-    def _token(self, text: str) -> None:
+    def _answer(self, text: str) -> None:
         text = neutralize(text)
         self._credit += REDRAW_CREDIT * len(text)
         for source in self._blocks.feed(text):
@@ -150,12 +149,6 @@ class MarkdownSink(PlainSink):
         super()._err(text, styled=styled)
 
     # the sink contract -----------------------------------------------------------------------
-    def on_event(self, event: Event) -> None:
-        if isinstance(event, Token):
-            self._token(event.text)
-        else:
-            super().on_event(event)
-
     def close(self, status: ExitStatus) -> None:
         source = self._blocks.finish()
         if source.strip():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from grok_cli.errors import ExitStatus
 from grok_cli.events import (
@@ -16,6 +17,7 @@ from grok_cli.events import (
     ToolCall,
 )
 from grok_cli.io import IO
+from grok_cli.sinks.base import EventSink
 from grok_cli.sinks.style import Style, neutralize
 
 
@@ -32,7 +34,7 @@ def _tool_summary(call: ToolCall) -> str:
     return f"{call.name}: {shown[:117] + '...' if len(shown) > 120 else shown}"
 
 
-class PlainSink:
+class PlainSink(EventSink):
     def __init__(self, io: IO, *, show_reasoning: bool = True) -> None:
         self.io = io
         self.show_reasoning = show_reasoning
@@ -77,9 +79,26 @@ class PlainSink:
         self._end_err_line()
         self._err(text + "\n")
 
+    def _answer(self, text: str) -> None:
+        self._out(text)
+
+    def on_events(self, events: Sequence[Event]) -> None:
+        """The answer text of a batch in one piece: one write (and one flush) per chunk."""
+        texts: list[str] = []
+        for event in events:
+            if type(event) is Token:
+                texts.append(event.text)
+                continue
+            if texts:
+                self._answer(texts[0] if len(texts) == 1 else "".join(texts))
+                texts = []
+            self.on_event(event)
+        if texts:
+            self._answer(texts[0] if len(texts) == 1 else "".join(texts))
+
     def on_event(self, event: Event) -> None:
         if isinstance(event, Token):
-            self._out(event.text)
+            self._answer(event.text)
         elif isinstance(event, Flush):
             self._flush_out()
         elif isinstance(event, Reasoning):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from grok_cli.errors import ExitStatus
 from grok_cli.events import Event, Flush, RawFrame
 from grok_cli.io import IO
+from grok_cli.sinks.base import EventSink
 
 
-class RawSink:
+class RawSink(EventSink):
     def __init__(self, io: IO) -> None:
         self.io = io
 

@@ -23,11 +23,13 @@ from urllib.parse import SplitResult, quote, urlsplit
 from curl_cffi.curl import CurlError
 from curl_cffi.requests import AsyncSession
 from curl_cffi.requests.exceptions import RequestException, Timeout
+from curl_cffi.requests.streams import STREAM_END
 
 from grok_cli.auth.credentials import Credentials
 from grok_cli.config import Settings, redacted
 from grok_cli.errors import GrokError, NetworkError, RateLimitedError, StreamTimeoutError, UpstreamError
 from grok_cli.protocol.errors import StaleSignatureError, classify_http, rate_limited
+from grok_cli.transport.idle import IdleTimer
 from grok_cli.transport.signer import Signer
 
 MAX_ATTEMPTS = 3
@@ -77,15 +79,34 @@ async def abort_stream(response: Any) -> None:
             await task
 
 
-async def next_chunk(chunks: AsyncIterator[bytes], timeout: float) -> bytes:
-    """The next chunk of a body within ``timeout`` seconds, else TimeoutError.
+async def received(response: Any, idle: float) -> AsyncIterator[bytes]:
+    """What a streamed response receives, one item per wake-up: every chunk curl queued since the
+    last item, joined. TimeoutError after ``idle`` seconds with nothing; the transfer's
+    RequestException when it fails, after what came before it.
 
-    Not ``asyncio.wait_for``: on Python 3.11 it swallows a cancellation that arrives when the
-    chunk is already there, so a fast stream could not be stopped (Ctrl-C, a `grok serve`
-    client that leaves) until it ended.
+    This reads the response's chunk queue the way ``Response.aiter_content`` does (the curl_cffi
+    versions pyproject.toml allows have it), so that one wait can take all that is there and
+    the idle timeout is one timer for the whole stream, not one per chunk.
     """
-    async with asyncio.timeout(timeout):
-        return await anext(chunks)
+    queue = response.queue
+    timer = IdleTimer(idle)
+    try:
+        while True:
+            item = queue.get_nowait() if not queue.empty() else await timer.wait(queue.get())
+            pieces: list[bytes] = []
+            while not (item is STREAM_END or isinstance(item, BaseException)):
+                pieces.append(item)
+                if queue.empty():
+                    break
+                item = queue.get_nowait()
+            if pieces:
+                yield pieces[0] if len(pieces) == 1 else b"".join(pieces)
+            if item is STREAM_END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+    finally:
+        timer.close()
 
 
 def _origin(parts: SplitResult) -> tuple[str, str, int]:
@@ -238,21 +259,17 @@ class GrokHTTP:
         return response.status_code, text
 
     async def stream(self, path: str, body: Any, *, referer: str | None = None) -> AsyncIterator[bytes]:
-        """The body of a streamed POST, chunk by chunk, ended by EOF or the idle timeout."""
+        """The body of a streamed POST as it arrives (see ``received``), ended by EOF or the idle
+        timeout."""
         response = await self._send("POST", path, body, referer=referer, stream=True)
         idle = self.settings.timeout
         try:
-            chunks = response.aiter_content()
-            while True:
-                try:
-                    chunk = await next_chunk(chunks, idle)
-                except StopAsyncIteration:
-                    return
-                except TimeoutError:
-                    raise idle_timeout(idle) from None
-                except RequestException as e:
-                    raise NetworkError(f"The connection to grok.com broke during the answer ({e.code}).") from None
-                yield chunk
+            async for data in received(response, idle):
+                yield data
+        except TimeoutError:
+            raise idle_timeout(idle) from None
+        except RequestException as e:
+            raise NetworkError(f"The connection to grok.com broke during the answer ({e.code}).") from None
         finally:
             await abort_stream(response)
 
@@ -347,21 +364,17 @@ class GrokHTTP:
         raise last
 
     async def _receive(self, response: Any, out: BinaryIO, limit: int, origin: str) -> None:
-        received = 0
-        chunks = response.aiter_content()
-        while True:
-            try:
-                chunk = await next_chunk(chunks, self.settings.timeout)
-            except StopAsyncIteration:
-                return
-            except TimeoutError:
-                raise NetworkError(f"{origin} sent nothing for {self.settings.timeout:g} s.") from None
-            except RequestException as e:
-                raise NetworkError(f"The download from {origin} broke off ({e.code}).") from None
-            received += len(chunk)
-            if received > limit:
-                raise UpstreamError(f"The file at {origin} is larger than {limit // 2**20} MB.")
-            out.write(chunk)
+        size = 0
+        try:
+            async for data in received(response, self.settings.timeout):
+                size += len(data)
+                if size > limit:
+                    raise UpstreamError(f"The file at {origin} is larger than {limit // 2**20} MB.")
+                out.write(data)
+        except TimeoutError:
+            raise NetworkError(f"{origin} sent nothing for {self.settings.timeout:g} s.") from None
+        except RequestException as e:
+            raise NetworkError(f"The download from {origin} broke off ({e.code}).") from None
 
     async def _send(
         self,
@@ -427,12 +440,12 @@ class GrokHTTP:
     async def _bounded_body(self, response: Any) -> str:
         data = bytearray()
         try:
-            chunks = response.aiter_content()
-            while len(data) < ERROR_BODY_LIMIT:
-                try:
-                    data += await next_chunk(chunks, CONNECT_TIMEOUT)
-                except (StopAsyncIteration, TimeoutError, RequestException):
+            async for chunk in received(response, CONNECT_TIMEOUT):
+                data += chunk
+                if len(data) >= ERROR_BODY_LIMIT:
                     break
+        except (TimeoutError, RequestException):
+            pass
         finally:
             await abort_stream(response)
         return data.decode("utf-8", errors="replace")
