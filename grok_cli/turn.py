@@ -228,6 +228,18 @@ class Recorded:
         except OSError as e:
             self.output_error = e
 
+    def on_events(self, events: Sequence[Event]) -> None:
+        """The whole batch is recorded before any of it is written out."""
+        self.recorder.on_events(events)
+        if self.output_error is not None:
+            return
+        try:
+            self.output.on_events(events)
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            self.output_error = e
+
     def close(self, status: ExitStatus) -> None:
         failure = output_failed(self.output_error) if self.output_error is not None else None
         if failure is not None and status == ExitStatus.OK:

@@ -8,10 +8,11 @@ from grok_cli.config import load_settings
 from grok_cli.errors import UsageError
 from grok_cli.events import Done, Event, Token
 from grok_cli.io import IO
+from grok_cli.sinks.base import EventSink
 from grok_cli.turn import Turn, TurnRunner
 
 
-class Collect:
+class Collect(EventSink):
     def __init__(self) -> None:
         self.events: list[Event] = []
         self.closed = None
