@@ -258,8 +258,12 @@ class FallbackChatStream:
             if held:  # not a switch after all: announce the conversation as REST alone does
                 yield held
             raise
+        answered = False
         async with contextlib.aclosing(self.current.batches()) as batches:
             async for batch in batches:
+                if not answered:
+                    answered = True
+                    self._on_answer(self.current.transport)
                 yield batch
 
 

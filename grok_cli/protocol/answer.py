@@ -58,7 +58,7 @@ class AnswerState:
 
     @property
     def text(self) -> str:
-        return self._text.decode()
+        return self._text.decode("utf-8", "surrogatepass")
 
     @property
     def started(self) -> bool:
@@ -113,7 +113,7 @@ class AnswerState:
             events += self._status(None)
         if text:
             self._streamed_final = True
-            self._text += text.encode()
+            self._text += text.encode("utf-8", "surrogatepass")  # JSON can carry lone surrogates
             events.append(Token(text))
         return events
 

@@ -331,12 +331,12 @@ class GatewayNormalizer(AnswerState):
             return []
         events = self._final_text(self._render.flush())
         done = strip_markup(whole)
-        streamed = self._text[self._part_start :].decode()
+        streamed = self._text[self._part_start :].decode("utf-8", "surrogatepass")
         if done.startswith(streamed):
             events += self._final_text(done[len(streamed) :])
         elif len(done) > len(streamed) and not streamed.startswith(done):
             # Printed words cannot be taken back; the record keeps grok.com's fuller text.
-            self._text[self._part_start :] = done.encode()
+            self._text[self._part_start :] = done.encode("utf-8", "surrogatepass")
         self._part_start = len(self._text)
         return events
 
