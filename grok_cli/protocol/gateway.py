@@ -51,8 +51,9 @@ _NOT_FOUND = 5  # google.rpc NOT_FOUND: the conversation to resume does not exis
 Json = dict[str, Any]
 
 
+# Events come from json decoding, so plain dict checks suffice (and cost far less than Mapping's).
 def _dict(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    return value if isinstance(value, dict) else {}
 
 
 def _str(value: Any) -> str:
@@ -136,6 +137,9 @@ def pong(event_id: Any) -> str:
 _RESYNC = re.compile(r'(?<=\})\s*\{|\{\s*"(?:session_id|event)"\s*:')
 
 
+_scan = DECODER.scan_once
+
+
 def split_events(text: str) -> tuple[list[Json], str]:
     """The events of one server message, and what of it could not be read.
 
@@ -152,8 +156,8 @@ def split_events(text: str) -> tuple[list[Json], str]:
         if i >= end:
             break
         try:
-            value, i_next = DECODER.raw_decode(text, i)
-        except (ValueError, RecursionError):
+            value, i_next = _scan(text, i)  # raw_decode without its Python wrapper
+        except (StopIteration, ValueError, RecursionError):
             resync = _RESYNC.search(text, i + 1)
             i_next = resync.start() if resync else end
             unreadable.append(text[i:i_next])
@@ -167,10 +171,10 @@ def split_events(text: str) -> tuple[list[Json], str]:
 
 
 def _event_of(message: Any) -> Json | None:
-    if not isinstance(message, Mapping):
+    if not isinstance(message, dict):
         return None
     event = message.get("event")
-    if not isinstance(event, Mapping) or not isinstance(event.get("type"), str):
+    if not isinstance(event, dict) or not isinstance(event.get("type"), str):
         return None
     out = dict(event)
     if isinstance(message.get("session_id"), str):
@@ -262,7 +266,7 @@ class GatewayNormalizer(AnswerState):
         if self.finished:
             return []  # the answer is complete; a late complaint cannot take it back
         error = event.get("error") or {"message": _str(event.get("message")) or "unknown error"}
-        if isinstance(error, Mapping) and error.get("code") == _NOT_FOUND and not self.attached:
+        if isinstance(error, dict) and error.get("code") == _NOT_FOUND and not self.attached:
             raise UsageError(
                 f"grok.com does not know that conversation ({_str(error.get('message')) or 'not found'})."
             )
@@ -287,19 +291,19 @@ class GatewayNormalizer(AnswerState):
         text = _dict(chunk.get("text"))
         if _str(text.get("text")):
             events += self._on_text(text["text"], _str(text.get("channel")))
-        if isinstance(chunk.get("tool_usage_card"), Mapping):
+        if isinstance(chunk.get("tool_usage_card"), dict):
             events += self._on_tool_card(chunk["tool_usage_card"])
-        if isinstance(chunk.get("tool_result"), Mapping):
+        if isinstance(chunk.get("tool_result"), dict):
             events += self._on_tool_result(chunk["tool_result"])
-        if isinstance(chunk.get("render_citation"), Mapping):
+        if isinstance(chunk.get("render_citation"), dict):
             number = _str(chunk["render_citation"].get("citation_id"))
             events += self._final_text(f"[{number}]") if number else []
         for key in ("render_generated_image", "render_edited_image", "image_chunk"):
             image = chunk.get(key)
-            if isinstance(image, Mapping):
+            if isinstance(image, dict):
                 inner = image.get("image_chunk")
-                events += self._image_chunk(inner if isinstance(inner, Mapping) else image, *_IMAGE_IDS)
-        if isinstance(chunk.get("card_attachment"), Mapping):
+                events += self._image_chunk(inner if isinstance(inner, dict) else image, *_IMAGE_IDS)
+        if isinstance(chunk.get("card_attachment"), dict):
             events += self._on_card(chunk["card_attachment"])
         if "follow_up_suggestions" in chunk:
             events += self._on_suggestions(chunk["follow_up_suggestions"])
@@ -343,9 +347,9 @@ class GatewayNormalizer(AnswerState):
     def _on_tool_card(self, card: Mapping[str, Any]) -> list[Event]:
         card_id = _str(card.get("tool_usage_card_id")) or None
         for name, value in card.items():
-            if name == "tool_usage_card_id" or not isinstance(value, Mapping):
+            if name == "tool_usage_card_id" or not isinstance(value, dict):
                 continue
-            args = dict(value["args"]) if isinstance(value.get("args"), Mapping) else dict(value)
+            args = dict(value["args"]) if isinstance(value.get("args"), dict) else dict(value)
             return self._tool(ToolCall(name, args, card_id), card_id or _card_key(card))
         return []
 
@@ -380,11 +384,11 @@ class GatewayNormalizer(AnswerState):
         data = card.get("json_data") or card.get("jsonData")
         parsed = _dict(json_object(data) if isinstance(data, str) else data)
         chunk = parsed.get("image_chunk")
-        return self._image_chunk(chunk, *_IMAGE_IDS) if isinstance(chunk, Mapping) else []
+        return self._image_chunk(chunk, *_IMAGE_IDS) if isinstance(chunk, dict) else []
 
     def _on_suggestions(self, value: Any) -> list[Event]:
         # Shape inferred: a list, or an object holding one, of labels or {label|text} objects.
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):
             value = next((v for v in value.values() if isinstance(v, list)), [])
         labels: list[str] = []
         for item in _list(value):

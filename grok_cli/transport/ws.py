@@ -156,6 +156,7 @@ class GrokGateway:
         # on until they are in, or until a short silence says nothing more is coming.
         linger_until = 0.0
         warned = False
+        unflushed = False  # events went out since the last FLUSH
         while not norm.settled:
             now = loop.time()
             if norm.finished and now >= linger_until:
@@ -167,7 +168,17 @@ class GrokGateway:
                 next_ping = now + HEARTBEAT
             deadline = linger_until if norm.finished else silent_until
             try:
-                data, flags = await ws.recv(timeout=min(deadline, next_ping) - now)
+                if unflushed:
+                    # Messages that are already here join this batch: the sinks write and flush
+                    # once per wake-up, and flush before grok waits for grok.com again.
+                    try:
+                        data, flags = await ws.recv(timeout=0)
+                    except WebSocketTimeout:
+                        unflushed = False
+                        yield FLUSH
+                        continue
+                else:
+                    data, flags = await ws.recv(timeout=min(deadline, next_ping) - now)
             except WebSocketTimeout:
                 continue
             except WebSocketClosed:
@@ -201,7 +212,7 @@ class GrokGateway:
             silent_until = loop.time() + idle
             if norm.finished:
                 linger_until = loop.time() + norm.linger()
-            yield FLUSH
+            unflushed = True
             if not sent and norm.ready:
                 session_id = norm.session_id or ""
                 await _send(ws, gw.item_create(req, session_id, gw.new_event_id("msg")))
