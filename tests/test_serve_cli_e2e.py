@@ -3,8 +3,9 @@
 import http.client
 import json
 import signal
+import socket
 import stat
-import threading
+import time
 
 import pytest
 
@@ -43,6 +44,17 @@ def test_serve_refuses_to_start_without_what_it_needs(grok, args, env, code, mes
     assert message in result.stderr and READY not in result.stderr and "Traceback" not in result.stderr
 
 
+def refused_soon(port: int) -> bool:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except ConnectionRefusedError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def test_sigterm_lets_a_running_answer_finish_then_exits_0(server, fake, home):
     proc, lines, url = start_serve(serve_env(server, home, GROK_SERVE_KEY="k"), "--private", "--no-history")
     port = int(url.rsplit(":", 1)[1].split("/")[0])
@@ -53,7 +65,8 @@ def test_sigterm_lets_a_running_answer_finish_then_exits_0(server, fake, home):
     response = conn.getresponse()
     first = response.readline()  # the stream has started
     assert first.startswith(b"data: ")
-    threading.Timer(0, lambda: proc.send_signal(signal.SIGTERM)).start()
+    proc.send_signal(signal.SIGTERM)
+    assert refused_soon(port)  # no new connection while the running answer finishes
     rest = response.read().decode()
     assert proc.wait(20) == 0
     data = [line.removeprefix("data: ") for line in (first.decode() + rest).splitlines() if line.startswith("data: ")]
