@@ -79,6 +79,9 @@ def test_errors_map_to_openai_statuses():
     assert wire.error_reply(BlockedError("cf")).status == 503
     assert wire.error_reply(StreamTimeoutError("silent")).status == 504
     assert wire.error_reply(UpstreamError("cut")).status == 502
+    from grok_cli.errors import FileWriteError
+
+    assert wire.error_reply(FileWriteError("disk full")).status == 500
     assert wire.error_reply(UsageError("bad")).body()["error"]["type"] == "invalid_request_error"
 
 

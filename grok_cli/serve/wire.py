@@ -451,8 +451,8 @@ def error_reply(error: GrokError) -> ErrorReply:
         return ErrorReply(502, message, "upstream_auth")
     if isinstance(error, NetworkError):
         return ErrorReply(502, message, "network")
-    if error.status == error.status.INTERNAL:
-        return ErrorReply(500, message, "internal")
+    if error.status in (error.status.INTERNAL, error.status.LOCAL):  # this machine's trouble, not grok.com's
+        return ErrorReply(500, message, error.code)
     return ErrorReply(502, message, error.code)
 
 
