@@ -29,7 +29,7 @@ from grok_cli.protocol import quota as quotas
 from grok_cli.protocol.answer import AnswerState
 from grok_cli.protocol.framing import LineSplitter, parse_line, parse_lines
 from grok_cli.protocol.gateway import GatewayNormalizer
-from grok_cli.protocol.models import MODES_PATH, Offered, parse_modes
+from grok_cli.protocol.models import MODES_BODY, MODES_PATH, Offered, parse_modes
 from grok_cli.protocol.normalize import Normalizer
 from grok_cli.protocol.payload import ChatRequest, chat_body
 from grok_cli.protocol.upload import Attachment
@@ -302,7 +302,7 @@ class Client:
 
     async def modes(self) -> list[Offered]:
         """The modes grok.com offers this account (POST /rest/modes)."""
-        return parse_modes(await self.http.request_json("POST", MODES_PATH, {}))
+        return parse_modes(await self.http.request_json("POST", MODES_PATH, MODES_BODY))
 
     async def quota(self, mode: str) -> quotas.Quota:
         """What is left of ``mode``'s usage quota (POST /rest/rate-limits)."""

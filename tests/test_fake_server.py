@@ -719,12 +719,12 @@ def test_rate_limits_and_quota(srv, api):
     assert after["remainingQueries"] == 0 and "waitTimeSeconds" in after
 
 
-def test_modes(api):
-    modes = api("POST", "/rest/modes", {}).json()["modes"]
-    assert modes == MODES
-    assert [m["id"] for m in modes] == ["fast", "auto", "expert", "heavy", "grok-420-computer-use-sa"]
-    heavy = next(m for m in modes if m["id"] == "heavy")
-    assert heavy["availability"] == {"available": False, "minimumSubscriptionTier": "SUPER_GROK_HEAVY"}
+def test_modes_are_the_2026_08_catalogue(api):
+    answer = api("POST", "/rest/modes", {"locale": "en"}).json()
+    assert answer["modes"] == MODES and answer["defaultModeId"] == "auto"
+    assert [m["id"] for m in MODES] == ["auto", "fast", "expert", "heavy", "build"]
+    tiers = {m["id"]: m["availability"]["minimumSubscriptionTier"] for m in MODES}
+    assert (tiers["heavy"], tiers["build"]) == ("TIER_SUPERGROK_HEAVY", "TIER_SUPERGROK_PLUS")
 
 
 def test_auth_session(srv, api):

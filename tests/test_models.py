@@ -75,6 +75,11 @@ def test_tier_names():
     ]  # fmt: skip
 
 
+def test_2026_08_tier_names_read_as_the_catalog_names_them():
+    names = ("TIER_FREE", "TIER_SUPERGROK", "TIER_SUPERGROK_HEAVY", "TIER_SUPERGROK_PLUS", "TIER_X_PREMIUM")
+    assert [tier_name(t) for t in names] == ["free", "supergrok", "heavy", "supergrok-plus", "supergrok"]
+
+
 def test_merge_without_discovery_is_the_catalog_with_unknown_availability():
     rows = merge(None)
     assert [r.id for r in rows] == [m.id for m in CATALOG]

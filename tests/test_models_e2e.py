@@ -94,10 +94,21 @@ def test_refresh_asks_grok_com_and_caches_what_it_says(grok, fake, home):
     assert fake.requests == []
 
 
-def test_a_mode_grok_com_dropped_is_listed_as_unavailable(grok, fake):
-    fake.modes = [m for m in MODES if m["id"] != "grok-420-computer-use-sa"]
+def test_refresh_asks_in_english_and_lists_build_and_the_heavy_tiers(grok, fake):
     models = by_id(listing(grok("models", "--refresh", "--json").stdout))
-    assert models["grok-420-computer-use-sa"]["available"] is False
+    (asked,) = [q for q in fake.requests if q.path == "/rest/modes"]
+    assert asked.body == {"locale": "en"}
+    assert (models["build"]["tier"], models["heavy"]["tier"]) == ("supergrok-plus", "heavy")
+    assert models["build"]["available"] is False and models["expert"]["tier"] == "supergrok"
+    table = grok("models").stdout.splitlines()
+    assert any(line.split()[:2] == ["build", "Build"] and "supergrok-plus" in line for line in table)
+
+
+def test_a_mode_grok_com_dropped_is_listed_as_unavailable(grok, fake):
+    assert "grok-420-computer-use-sa" not in {m["id"] for m in MODES}  # gone from the 2026-08 list
+    fake.modes = [m for m in MODES if m["id"] != "expert"]
+    models = by_id(listing(grok("models", "--refresh", "--json").stdout))
+    assert models["expert"]["available"] is False and models["grok-420-computer-use-sa"]["available"] is False
 
 
 def test_ask_accepts_a_mode_only_the_last_discovery_returned(grok, fake):

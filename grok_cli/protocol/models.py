@@ -21,6 +21,7 @@ class Mode:
     description: str
     tier: str | None
     aliases: tuple[str, ...] = ()
+    thinks: bool = False  # every answer starts with reasoning (none at all: a degraded session)
 
 
 CATALOG: tuple[Mode, ...] = (
@@ -30,14 +31,20 @@ CATALOG: tuple[Mode, ...] = (
          ("grok-4", "grok-4-auto", "grok-3-auto")),
     Mode("expert", "Expert", "Thinks hard before answering (reasoning shown on stderr).", "supergrok",
          ("grok-3-thinking", "grok-3-r1", "grok-3-reasoning", "grok-4-thinking", "grok-4-reasoning",
-          "grok-4-expert", "thinking", "reasoning")),
+          "grok-4-expert", "thinking", "reasoning"), thinks=True),
     Mode("heavy", "Heavy", "A team of experts working in parallel; slowest and strongest.", "heavy",
-         ("grok-4-heavy",)),
+         ("grok-4-heavy",), thinks=True),
+    Mode("build", "Build", "Builds apps and sites (beta).", "supergrok-plus"),
     Mode("grok-420-computer-use-sa", "Grok 4.3 (beta)", "Beta model with computer-use tools.", "supergrok",
          ("grok-4.3", "grok-420")),
 )
 
 DEFAULT_MODE = "fast"
+
+
+def thinks(mode_id: str) -> bool:
+    """Whether the catalog says every answer of ``mode_id`` reasons first (unknown modes: no)."""
+    return any(m.thinks for m in CATALOG if m.id == mode_id)
 
 
 def all_names(extra_ids: tuple[str, ...] = ()) -> list[str]:
@@ -64,6 +71,7 @@ def resolve(name: str, discovered: tuple[str, ...] = (), where: str | None = Non
 
 # -- discovery: what POST /rest/modes says the account can use (§6) ------------------------------
 MODES_PATH = "/rest/modes"
+MODES_BODY = {"locale": "en"}  # what the web app sends (2026-08); the names come back in English
 # The response's shape is only partly known, so every field has fallbacks and anything
 # unreadable is skipped rather than trusted.
 _TIER_NAMES = {
@@ -76,8 +84,11 @@ _TIER_NAMES = {
     "x_premium": "supergrok",
     "x_premium_plus": "supergrok",
     "super_grok_heavy": "heavy",
+    "supergrok_heavy": "heavy",
     "super_grok_pro": "heavy",
     "heavy": "heavy",
+    "supergrok_plus": "supergrok-plus",
+    "super_grok_plus": "supergrok-plus",
 }
 
 
@@ -93,10 +104,11 @@ class Offered:
 
 
 def tier_name(raw: object) -> str | None:
-    """``SUBSCRIPTION_TIER_SUPER_GROK`` or ``SUPER_GROK`` -> ``supergrok``; unknown tiers kept readable."""
+    """``SUBSCRIPTION_TIER_SUPER_GROK``, ``TIER_SUPERGROK`` or ``SUPER_GROK`` -> ``supergrok``;
+    unknown tiers kept readable."""
     if not isinstance(raw, str) or not raw.strip():
         return None
-    key = raw.strip().lower().removeprefix("subscription_tier_").replace("-", "_")
+    key = raw.strip().lower().replace("-", "_").removeprefix("subscription_").removeprefix("tier_")
     return _TIER_NAMES.get(key, key.replace("_", "-"))
 
 

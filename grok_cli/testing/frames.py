@@ -16,6 +16,7 @@ from typing import Any
 
 __all__ = [
     "MODEL_HASH",
+    "DEFAULT_MODE_ID",
     "MODES",
     "conversation_object",
     "conversation_line",
@@ -42,39 +43,42 @@ Json = dict[str, Any]
 # The modelHash of the 2026-03 capture; any base64 string would do.
 MODEL_HASH = "f54V4nLGp4IcuJf0V+H7yBgHbw0FdgMUlmc0eOqrGR0="
 
-# The /rest/modes catalogue (§6). Shape only partly known: ids and tiers are from SWG/CHY.
+# The /rest/modes catalogue as grok.com answered it on 2026-08-01 (protocol section 9.1): five modes,
+# tiers named TIER_*, "auto" the default. Only the ids, names and tiers are from the capture.
 MODES: list[Json] = [
-    {
-        "id": "fast",
-        "displayName": "Fast",
-        "summary": "Quick responses",
-        "availability": {"available": True, "minimumSubscriptionTier": "FREE"},
-    },
     {
         "id": "auto",
         "displayName": "Auto",
         "summary": "Chooses Fast or Expert",
-        "availability": {"available": True, "minimumSubscriptionTier": "FREE"},
+        "availability": {"available": True, "minimumSubscriptionTier": "TIER_FREE"},
+    },
+    {
+        "id": "fast",
+        "displayName": "Fast",
+        "summary": "Quick responses",
+        "availability": {"available": True, "minimumSubscriptionTier": "TIER_FREE"},
     },
     {
         "id": "expert",
         "displayName": "Expert",
         "summary": "Thinks hard",
-        "availability": {"available": True, "minimumSubscriptionTier": "SUPER_GROK"},
+        "availability": {"available": True, "minimumSubscriptionTier": "TIER_SUPERGROK"},
     },
     {
         "id": "heavy",
         "displayName": "Heavy",
         "summary": "Team of experts",
-        "availability": {"available": False, "minimumSubscriptionTier": "SUPER_GROK_HEAVY"},
+        "availability": {"available": False, "minimumSubscriptionTier": "TIER_SUPERGROK_HEAVY"},
     },
     {
-        "id": "grok-420-computer-use-sa",
-        "displayName": "Grok 4.3 (beta)",
-        "summary": "Early access",
-        "availability": {"available": True, "minimumSubscriptionTier": "SUPER_GROK"},
+        "id": "build",
+        "displayName": "Build",
+        "summary": "Build apps and sites",
+        "badge": "Beta",
+        "availability": {"available": False, "minimumSubscriptionTier": "TIER_SUPERGROK_PLUS"},
     },
 ]
+DEFAULT_MODE_ID = "auto"
 
 # modeId -> (requestMetadata.model, requestMetadata.mode). Only "auto" is from a capture;
 # the rest follow its pattern and CHY's MODEL_MODE_* names.
@@ -84,6 +88,7 @@ _MODE_DETAILS: dict[str, tuple[str, str]] = {
     "expert": ("grok-4-expert", "MODEL_MODE_EXPERT"),
     "heavy": ("grok-4-heavy", "MODEL_MODE_HEAVY"),
     "grok-420-computer-use-sa": ("grok-420", "MODEL_MODE_GROK_420"),
+    "build": ("grok-4.5-build", "MODEL_MODE_BUILD"),
 }
 
 

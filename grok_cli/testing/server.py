@@ -419,7 +419,10 @@ class Server:
         return _ok(self._user(request[SESSION]))
 
     async def modes(self, request: web.Request) -> web.Response:
-        return _ok({"modes": self.state.mode_list()})
+        # The web app sends {"locale":"en"} (2026-08); the fake answers in English whatever it asks.
+        if not isinstance(request[JSON], dict):
+            return _error(400, 3, "Invalid request body")
+        return _ok({"modes": self.state.mode_list(), "defaultModeId": f.DEFAULT_MODE_ID})
 
     async def rate_limits(self, request: web.Request) -> web.Response:
         body = request[JSON] if isinstance(request[JSON], dict) else {}

@@ -72,7 +72,7 @@ DEFAULT_QUOTA: dict[str, tuple[int, int, int]] = {
     "auto": (50, 50, 7200),
     "expert": (50, 50, 7200),
     "heavy": (20, 20, 7200),
-    "grok-420-computer-use-sa": (50, 50, 7200),
+    "build": (20, 20, 7200),
 }
 
 
