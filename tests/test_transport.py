@@ -1,6 +1,7 @@
 """Request signing, impersonation and proxies of the REST transport."""
 
 import asyncio
+import json
 import re
 import threading
 
@@ -9,7 +10,7 @@ import pytest
 from grok_cli.auth.credentials import CapturedHeader, Credentials, Secret
 from grok_cli.testing import statsig
 from grok_cli.transport.http import chrome_target
-from grok_cli.transport.signer import Signer, compute, find_meta
+from grok_cli.transport.signer import Signer, compute, find_meta, is_signed
 
 META = f'<html><head><meta name="grok-site-verification" content="{statsig.SITE_VERIFICATION}"></head></html>'
 PATH = "/rest/app-chat/conversations/new"
@@ -70,6 +71,28 @@ def test_strict_grok_com_accepts_the_computed_signature(grok, fake):
     finally:
         fake.strict_statsig = False
     assert r.code == 0, r.stderr
+
+
+def test_the_web_apps_api_paths_are_signed_and_its_exceptions_are_not():
+    signed = ["/rest/rate-limits", "/rest/modes", "/rest/app-chat/conversations/c1", "/http/upload-file-v2/direct"]
+    unsigned = ["/rest/connectors/list-v2", "/rest/connectors/list-available-v2", "/rest/onboarding/for-user",
+                "/api/auth/session", "/ws/mgw/", "/"]  # fmt: skip
+    assert [p for p in signed if is_signed(p)] == signed and not [p for p in unsigned if is_signed(p)]
+
+
+def test_every_rest_call_of_a_session_carries_a_signature_and_nothing_else_does(grok, fake, tmp_path):
+    note = tmp_path / "note.txt"
+    note.write_text("remember this")
+    conversation = grok("ask", "--no-history", "--jsonl", "-f", str(note), "hi").stdout.splitlines()[-1]
+    conversation_id = json.loads(conversation)["conversation_id"]
+    assert grok("continue", conversation_id, "more").code == 0
+    assert grok("models", "--refresh", "--quota").code == 0
+    assert grok("ask", "--transport", "ws", "hi").code == 0
+    sent = [r for r in fake.requests if r.origin == "web" and r.path != "/"]
+    assert {r.path.split("/")[1] for r in sent} == {"rest", "http", "api", "ws"}
+    assert any(r.method == "GET" and r.path.endswith(conversation_id) for r in sent)  # read back
+    for r in sent:
+        assert ("x-statsig-id" in r.headers) == r.path.startswith(("/rest/", "/http/")), r.path
 
 
 def test_no_signature_meets_the_anti_bot_rules(grok, fake):

@@ -30,7 +30,7 @@ from grok_cli.config import Settings, redacted
 from grok_cli.errors import GrokError, NetworkError, RateLimitedError, StreamTimeoutError, UpstreamError
 from grok_cli.protocol.errors import StaleSignatureError, classify_http, rate_limited
 from grok_cli.transport.idle import IdleTimer
-from grok_cli.transport.signer import Signer
+from grok_cli.transport.signer import Signer, is_signed
 
 MAX_ATTEMPTS = 3
 BACKOFF_BASE = 0.5
@@ -219,9 +219,11 @@ class GrokHTTP:
             "x-xai-request-id": str(uuid.uuid4()),
         }
         # The browser signs the path alone; a query string would break the digest.
-        signature = await self.signer.sign(method, path.partition("?")[0])
-        if signature:
-            headers["x-statsig-id"] = signature
+        bare_path = path.partition("?")[0]
+        if is_signed(bare_path):
+            signature = await self.signer.sign(method, bare_path)
+            if signature:
+                headers["x-statsig-id"] = signature
         return headers
 
     async def _fetch_home_page(self) -> str:

@@ -34,6 +34,16 @@ _META = re.compile(
     re.I,
 )
 META_TTL = 6 * 3600
+# The web app signs every API call under these prefixes (protocol section 9.1: rate-limits, modes,
+# conversations, uploads, media) but for a few /rest/ paths; nothing else (the session endpoint,
+# the gateway's upgrade) carries the header.
+_SIGNED_PREFIXES = ("/rest/", "/http/")
+_UNSIGNED = frozenset({"/rest/connectors/list-v2", "/rest/connectors/list-available-v2", "/rest/onboarding/for-user"})
+
+
+def is_signed(path: str) -> bool:
+    """Whether the web app sends an x-statsig-id with a request for ``path`` (no query string)."""
+    return path.startswith(_SIGNED_PREFIXES) and path not in _UNSIGNED
 
 
 def compute(method: str, path: str, meta: bytes, *, now: float, mask: int | None = None) -> str:
