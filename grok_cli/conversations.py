@@ -7,6 +7,7 @@ its mode, and the local history can show the conversation from its start.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from grok_cli.errors import UsageError
 from grok_cli.history import Continuation, ImportedTurn
 from grok_cli.protocol import models
+from grok_cli.protocol.gateway import RESPONSE_CHANNEL
 from grok_cli.protocol.normalize import PLACEHOLDER_TITLE
 from grok_cli.protocol.render import strip_markup
 
@@ -48,6 +50,52 @@ def _mode_of(response: Mapping[str, Any]) -> str | None:
 
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def _number(value: Any) -> float:
+    """A step or phase index; anything unusable sorts as 0 (the chunk's place then decides)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return 0.0
+    return float(value)
+
+
+def _chunk_text(chunk: Any) -> tuple[str, Any]:
+    """(text, channel) of one ``{"text": {"text", "channel"}}`` chunk; ("", None) for others."""
+    body = chunk.get("text") if isinstance(chunk, Mapping) else None
+    if not isinstance(body, Mapping):
+        return "", None
+    text = body.get("text")
+    return (text if isinstance(text, str) else ""), body.get("channel")
+
+
+def prompt_of(response: Mapping[str, Any]) -> str:
+    """A human turn's text: the flat ``message``, or its ``inputChunks`` (the 2026 chunk form)."""
+    message = response.get("message")
+    if isinstance(message, str):
+        return message
+    chunks = response.get("inputChunks")
+    return "".join(_chunk_text(c)[0] for c in chunks) if isinstance(chunks, list) else ""
+
+
+def answer_of(response: Mapping[str, Any]) -> str:
+    """An assistant turn's answer: the flat ``message``, or the response-channel text of its
+    ``outputChunks``, put in step order (grok.com stores them out of order; thinking and every
+    other channel are not answer)."""
+    message = response.get("message")
+    if isinstance(message, str):
+        return message
+    chunks = response.get("outputChunks")
+    if not isinstance(chunks, list):
+        return ""
+
+    def order(indexed: tuple[int, Any]) -> tuple[float, float, int]:
+        index, chunk = indexed
+        meta = chunk.get("metadata") if isinstance(chunk, Mapping) else None
+        meta = meta if isinstance(meta, Mapping) else {}
+        return _number(meta.get("stepId")), _number(meta.get("phaseIndex")), index
+
+    texts = (_chunk_text(chunk) for _, chunk in sorted(enumerate(chunks), key=order))
+    return "".join(text for text, channel in texts if channel == RESPONSE_CHANNEL)
 
 
 def latest_assistant(nodes: Any, responses: Any) -> tuple[str, Mapping[str, Any]] | None:
@@ -93,8 +141,8 @@ def thread(nodes: Any, responses: Any, last_assistant: str, default_mode: str) -
                 user_response_id=human,
                 response_id=assistant,
                 parent_response_id=previous,
-                prompt=_str(asked.get("message")) or "",
-                answer=strip_markup(_str(answered.get("message")) or ""),
+                prompt=prompt_of(asked),
+                answer=strip_markup(answer_of(answered)),
                 model=_mode_of(answered) or default_mode,
                 complete=answered.get("partial") is not True,
                 started=_str(asked.get("createTime")),

@@ -45,6 +45,7 @@ def fake(server):
     server.modes = MODES  # tests may offer extra modes
     server.upload_limit = DEFAULT_UPLOAD_LIMIT
     server.upload_v2 = "ok"
+    server.history_form = "flat"
     server.gone = set()
     server.gateway_style = "web"
     server.clear_requests()

@@ -78,7 +78,9 @@ def test_ask_c_with_private_is_a_usage_error(grok, fake):
     assert r.code == 2 and "--private" in r.stderr
 
 
-def test_a_conversation_unknown_locally_is_continued_from_grok_com(grok, fake, home):
+@pytest.mark.parametrize("history_form", ["flat", "chunks"])  # grok.com's stored form before and since 2026
+def test_a_conversation_unknown_locally_is_continued_from_grok_com(grok, fake, home, history_form):
+    fake.history_form = history_form
     first = ask_jsonl(grok, "--no-history", "-m", "auto", "started elsewhere")
     conv_id = first["conversation_id"]
     second = events(grok("continue", "--no-history", "--jsonl", conv_id, "still elsewhere").stdout)[-1]

@@ -1,6 +1,6 @@
 """Reading grok.com's conversation tree: which response a follow-up replies to, with which mode."""
 
-from grok_cli.conversations import _mode_of, latest_assistant, thread
+from grok_cli.conversations import _mode_of, answer_of, latest_assistant, prompt_of, thread
 
 NODES = [
     {"responseId": "u1", "sender": "human"},
@@ -49,3 +49,40 @@ def test_thread_follows_parents_from_the_chosen_answer_and_skips_other_branches(
         ("u1", "a1", None), ("u3", "a3", "a1")]
     assert [t.prompt for t in turns] == ["q1", "q3"] and turns[0].answer == "x[1]"
     assert [t.model for t in turns] == ["auto", "fast"] and [t.complete for t in turns] == [True, False]
+
+
+def chunk(text, channel, step=None, phase=None):
+    meta = {k: v for k, v in (("stepId", step), ("phaseIndex", phase)) if v is not None}
+    return {"metadata": meta, "text": {"text": text, "channel": channel}}
+
+
+ANSWER = "CHANNEL_ASSISTANT_RESPONSE"
+
+
+def test_a_thread_in_chunk_form_reads_like_the_flat_form():
+    bodies = [
+        {"responseId": "u1", "inputChunks": [{"text": {"text": "How far "}}, {"text": {"text": "is the Moon?"}}]},
+        {
+            "responseId": "a1",
+            "outputChunks": [  # as grok.com stores them: not in step order
+                chunk("km.", ANSWER, 3, 1),
+                chunk("Thinking about your request", "CHANNEL_ASSISTANT_NOTETAKER_HEADER", 0, 0),
+                chunk("384,400 ", ANSWER, 2, 1),
+                chunk("recall", "CHANNEL_REASONING", 1, 0),
+                chunk("About ", ANSWER, 2, 0),
+                chunk("?", "CHANNEL_SOMETHING_NEW", 4),
+            ],
+            "webSearchResults": [],
+        },
+    ]
+    (turn,) = thread(NODES[:2], bodies, "a1", "fast")
+    assert (turn.prompt, turn.answer) == ("How far is the Moon?", "About 384,400 km.")
+
+
+def test_chunks_of_any_shape_are_read_or_skipped():
+    odd = [None, 5, "text", {"text": "flat"}, chunk(7, ANSWER), chunk("ok", ANSWER, "x", float("nan")),
+           {"metadata": [], "text": {"text": "!", "channel": ANSWER}}]  # fmt: skip
+    assert answer_of({"outputChunks": odd}) == "ok!"
+    assert prompt_of({"inputChunks": odd}) == "ok!"
+    assert (answer_of({"outputChunks": {}}), prompt_of({"inputChunks": 3}), answer_of({})) == ("", "", "")
+    assert (prompt_of({"message": "m", "inputChunks": odd}), answer_of({"message": "m"})) == ("m", "m")

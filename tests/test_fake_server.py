@@ -417,6 +417,25 @@ def test_follow_up_flat_envelope_and_tree(srv, api):
     assert tree.title == title_for("first") and len(tree.responses) == 6
 
 
+def test_load_responses_in_chunk_form_has_no_message_and_steps_out_of_order(srv, api):
+    conv, user1, asst1 = ids(api.new("first question").frames)
+    srv.history_form = "chunks"
+    human, answer = api(
+        "POST", f"/rest/app-chat/conversations/{conv}/load-responses", {"responseIds": [user1, asst1]}
+    ).json()["responses"]
+    assert "message" not in human and human["inputChunks"] == [{"text": {"text": "first question"}}]
+    chunks = answer["outputChunks"]
+    assert "message" not in answer and answer["webSearchResults"] == []
+    steps = [c["metadata"]["stepId"] for c in chunks]
+    assert steps != sorted(steps)
+    ordered = sorted(chunks, key=lambda c: (c["metadata"]["stepId"], c["metadata"]["phaseIndex"]))
+    said = "".join(c["text"]["text"] for c in ordered if c["text"]["channel"] == "CHANNEL_ASSISTANT_RESPONSE")
+    assert said == short_answer("first question")
+    assert {c["text"]["channel"] for c in chunks} > {"CHANNEL_ASSISTANT_RESPONSE"}  # thinking is stored too
+    with pytest.raises(ValueError):
+        srv.history_form = "scrolls"
+
+
 def test_follow_up_validation(api):
     conv, user1, asst1 = ids(api.new().frames)
     for parent in (None, user1, str(uuid.uuid4())):

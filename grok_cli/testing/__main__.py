@@ -29,6 +29,7 @@ from importlib.util import find_spec
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from .chunk_form import FORMS as HISTORY_FORMS
 from .scenarios import SCENARIOS, UnknownScenario, parse
 from .state import DEFAULT_DELAY, DEFAULT_UPLOAD_LIMIT, session_cookie
 
@@ -71,6 +72,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--upload-limit", type=int, default=DEFAULT_UPLOAD_LIMIT, help="largest upload accepted, bytes (default 10 MiB)"
     )
     parser.add_argument(
+        "--history-form",
+        choices=HISTORY_FORMS,
+        default="flat",
+        help="how stored conversations come back: flat messages, or grok.com's 2026 chunk form",
+    )
+    parser.add_argument(
         "--gone",
         action="append",
         choices=("rest", "rest-404", "ws"),
@@ -91,6 +98,7 @@ def _fake(args: argparse.Namespace, **listen: Any) -> FakeGrok:
         **listen,
     )
     srv.gone = set(args.gone)
+    srv.history_form = args.history_form
     return srv
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from . import scenarios as sc
+from .chunk_form import FORMS
 from .gateway import STYLES, GatewayMessage
 from .server import DEFAULT_DELAY, DEFAULT_UPLOAD_LIMIT, Recorded, Server
 from .state import DEFAULT_CF_CLEARANCE, DEFAULT_QUOTA, DEFAULT_SSO, DEFAULT_USER_ID, Conversation, session_cookie
@@ -227,6 +228,18 @@ class FakeGrok:
         if value not in ("ok", "gone", "async"):
             raise ValueError("upload_v2 must be ok, gone or async")
         self._server.upload_v2_mode = value
+
+    @property
+    def history_form(self) -> str:
+        """How a conversation's stored turns come back from load-responses: "flat" (a ``message``
+        each, as REST-era grok.com) or "chunks" (``inputChunks``/``outputChunks``, as since 2026)."""
+        return self._server.history_form
+
+    @history_form.setter
+    def history_form(self, value: str) -> None:
+        if value not in FORMS:
+            raise ValueError(f"history_form must be one of {', '.join(FORMS)}")
+        self._server.history_form = value
 
     @property
     def quota(self) -> dict[str, tuple[int, int, int]]:

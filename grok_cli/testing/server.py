@@ -33,6 +33,7 @@ from aiohttp import web
 
 from . import frames as f
 from . import scenarios as sc
+from .chunk_form import chunk_form
 from .gateway import GATEWAY_PATH, Gateway
 from .images import jpeg_bytes, png_bytes
 from .pages import challenge_headers, challenge_page, home_page, sign_in_page
@@ -182,6 +183,7 @@ class Server:
         self.strict_statsig = strict_statsig
         self.upload_limit = upload_limit
         self.upload_v2_mode = "ok"  # "ok", "gone" (404, the endpoint withdrawn) or "async" (uploadId only)
+        self.history_form = "flat"  # how load-responses shows stored turns: "flat" message or "chunks"
         self.other_url = ""  # known once the "other" site is bound
         # Transports grok.com has "switched off": "rest" answers every chat POST with "Please
         # update your client", "ws" refuses the gateway upgrade with 404.
@@ -808,6 +810,8 @@ class Server:
             return _error(400, 3, "responseIds is required")
         with self.state.lock:
             found = [conv.responses[i].obj for i in ids if isinstance(i, str) and i in conv.responses]
+        if self.history_form == "chunks":
+            found = [chunk_form(obj) for obj in found]
         return _ok({"responses": found})
 
     async def soft_delete(self, request: web.Request) -> web.Response:
