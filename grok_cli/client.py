@@ -20,15 +20,12 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from grok_cli import transport_choice as transports
-from grok_cli.attachments import LocalFile
 from grok_cli.auth.credentials import Credentials
 from grok_cli.config import Settings
 from grok_cli.errors import GrokError, RateLimitedError, TransportGoneError
 from grok_cli.events import FLUSH, Conversation, Done, Event, RawFrame
-from grok_cli.protocol import quota as quotas
 from grok_cli.protocol.answer import AnswerState
 from grok_cli.protocol.framing import LineSplitter, parse_line, parse_lines
-from grok_cli.protocol.gateway import GatewayNormalizer
 from grok_cli.protocol.models import MODES_BODY, MODES_PATH, Offered, parse_modes
 from grok_cli.protocol.normalize import Normalizer
 from grok_cli.protocol.payload import ChatRequest, chat_body
@@ -36,6 +33,8 @@ from grok_cli.protocol.upload import Attachment
 from grok_cli.transport_choice import NAMES, Choice
 
 if TYPE_CHECKING:
+    from grok_cli.attachments import LocalFile
+    from grok_cli.protocol import quota as quotas
     from grok_cli.transport.upload import Uploader
 
 # Explaining a rate limit is a courtesy: it must not hold up the exit for long.
@@ -169,7 +168,12 @@ class GatewayChatStream(ChatStream):
     """JSON events over the WebSocket gateway /ws/mgw/ (protocol section 9)."""
 
     transport = "ws"
-    normalizer_class = GatewayNormalizer
+
+    def __init__(self, *args: Any, **options: Any) -> None:
+        from grok_cli.protocol.gateway import GatewayNormalizer  # a REST answer never needs it
+
+        self.normalizer_class = GatewayNormalizer
+        super().__init__(*args, **options)
 
     async def _receive(self) -> AsyncIterator[list[Event]]:
         batch: list[Event] = []
@@ -306,6 +310,8 @@ class Client:
 
     async def quota(self, mode: str) -> quotas.Quota:
         """What is left of ``mode``'s usage quota (POST /rest/rate-limits)."""
+        from grok_cli.protocol import quota as quotas
+
         answer = await self.http.request_json("POST", quotas.RATE_LIMITS_PATH, quotas.rate_limits_body(mode))
         return quotas.parse_rate_limits(answer)
 
@@ -315,6 +321,8 @@ class Client:
             quota = await asyncio.wait_for(self.quota(mode), EXPLAIN_TIMEOUT)
         except (GrokError, TimeoutError):
             return error
+        from grok_cli.protocol import quota as quotas
+
         return quotas.explain(error, mode, quota)
 
     @property

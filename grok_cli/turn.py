@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from grok_cli.errors import ExitStatus, GrokError, RateLimitedError, UsageError, output_failed
-from grok_cli.events import Done, Error, Event, Image
+from grok_cli.events import Done, Error, Event, Flush, Image
 from grok_cli.io import IO
 from grok_cli.protocol.payload import ChatRequest, with_attachments
 from grok_cli.protocol.upload import LONG_PROMPT_LIMIT, Attachment, human_size, prompt_is_too_long
@@ -199,10 +199,13 @@ class TurnRunner:
         still recorded."""
         if not self.settings.history:
             return sink
-        from grok_cli.sinks.history import open_recorder
 
-        recorder = open_recorder(self.io, self.settings.dirs.history_db, request, title=title)
-        return sink if recorder is None else Recorded(recorder, sink)
+        def recorder() -> Sink | None:
+            from grok_cli.sinks.history import open_recorder
+
+            return open_recorder(self.io, self.settings.dirs.history_db, request, title=title)
+
+        return Recorded(recorder, sink)
 
 
 class Recorded:
@@ -210,27 +213,30 @@ class Recorded:
 
     When the output fails (a full disk, a closed stdout) the answer still streams into the
     history to its end; then the turn fails, recorded with what failed. A reader that left the
-    pipe (`| head`) stops the turn instead: that is the user's choice."""
+    pipe (`| head`) stops the turn instead: that is the user's choice.
 
-    def __init__(self, recorder: Sink, output: Sink) -> None:
-        self.recorder = recorder
+    The recorder is opened with the first event that is more than a flush: importing sqlite3
+    and opening the database happen after the request has left, not before it."""
+
+    def __init__(self, open_recorder: Callable[[], Sink | None], output: Sink) -> None:
+        self._open: Callable[[], Sink | None] | None = open_recorder
+        self.recorder: Sink | None = None
         self.output = output
         self.output_error: OSError | None = None
 
+    def _recording(self, events: Sequence[Event]) -> Sink | None:
+        if self._open is not None and any(not isinstance(e, Flush) for e in events):
+            self.recorder, self._open = self._open(), None
+        return self.recorder
+
     def on_event(self, event: Event) -> None:
-        self.recorder.on_event(event)
-        if self.output_error is not None:
-            return
-        try:
-            self.output.on_event(event)
-        except BrokenPipeError:
-            raise
-        except OSError as e:
-            self.output_error = e
+        self.on_events((event,))
 
     def on_events(self, events: Sequence[Event]) -> None:
         """The whole batch is recorded before any of it is written out."""
-        self.recorder.on_events(events)
+        recorder = self._recording(events)
+        if recorder is not None:
+            recorder.on_events(events)
         if self.output_error is not None:
             return
         try:
@@ -242,11 +248,14 @@ class Recorded:
 
     def close(self, status: ExitStatus) -> None:
         failure = output_failed(self.output_error) if self.output_error is not None else None
+        recorder = self.recorder
+        if failure is not None and status == ExitStatus.OK and recorder is not None:
+            recorder.on_event(Error(failure.code, failure.message, int(failure.status)))
         if failure is not None and status == ExitStatus.OK:
-            self.recorder.on_event(Error(failure.code, failure.message, int(failure.status)))
             status = failure.status
         try:
-            self.recorder.close(status)
+            if recorder is not None:
+                recorder.close(status)
         finally:
             if self.output_error is None:
                 self.output.close(status)

@@ -93,3 +93,9 @@ def test_ctrl_c_while_the_program_is_still_loading_exits_130_quietly(monkeypatch
     with pytest.raises(SystemExit) as exit_:
         entry.run()
     assert exit_.value.code == 130
+
+
+def test_version_reads_no_package_metadata():
+    probe = PROBE.format(args=["--version"], heavy=("importlib.metadata",))
+    err = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stderr
+    assert "HEAVY=\n" in err, "grok --version imported importlib.metadata (about 30 ms)"

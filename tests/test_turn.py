@@ -73,3 +73,18 @@ def test_an_unknown_conversation_fails_before_credentials_are_needed(fake, grok_
     with pytest.raises(UsageError, match="No conversation '0badc0de'"):
         asyncio.run(unknown())
     assert fake.requests == []
+
+
+def test_the_history_is_opened_with_the_first_event_not_before_the_request():
+    from grok_cli.events import FLUSH
+    from grok_cli.turn import Recorded
+
+    opened, output = [], Collect()
+    recorder = Collect()
+    sink = Recorded(lambda: opened.append(1) or recorder, output)
+    sink.on_events([FLUSH])
+    assert opened == []  # nothing to record yet: no sqlite3, no database
+    sink.on_events([Token("a"), FLUSH])
+    sink.on_event(Token("b"))
+    sink.close(None)
+    assert opened == [1] and recorder.text == output.text == "ab"

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from grok_cli.attachments import LocalFile, read_files
 from grok_cli.cli.prompt import compose_prompt
 from grok_cli.config import Settings, load_settings
 from grok_cli.errors import ExitStatus, UsageError
@@ -17,6 +16,7 @@ from grok_cli.sinks.base import Sink
 from grok_cli.turn import Turn
 
 if TYPE_CHECKING:
+    from grok_cli.attachments import LocalFile
     from grok_cli.images import ImageSaver
 
 
@@ -164,5 +164,7 @@ def read_turn_input(io: IO, opts: ChatOptions, *, command: str = "grok ask") -> 
 
     Files first: `-f -` takes stdin, which then is not also read as prompt text.
     """
+    from grok_cli.attachments import read_files
+
     files = read_files(io, list(opts.files), opts.words)
     return files, compose_prompt(io, opts.words, opts.prompt_file, command=command)

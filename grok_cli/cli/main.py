@@ -44,21 +44,28 @@ app = typer.Typer(
 )
 
 
+def _installed_version(distribution: str) -> str:
+    """A distribution's version, read from the name of its dist-info directory: importlib.metadata
+    would cost more than the rest of `grok --version` together."""
+    import sys
+    from pathlib import Path
+
+    for entry in sys.path:
+        for found in Path(entry or ".").glob(f"{distribution}-*.dist-info"):
+            return found.name[len(distribution) + 1 : -len(".dist-info")]
+    return "not installed"
+
+
 def _version(value: bool) -> None:
     if not value:
         return
     import os
     import platform
-    from importlib.metadata import PackageNotFoundError, version
-
     from grok_cli.config import load_settings
     from grok_cli.errors import GrokError
     from grok_cli.transport_choice import choose, env_account
 
-    try:
-        curl = version("curl_cffi")
-    except PackageNotFoundError:
-        curl = "not installed"
+    curl = _installed_version("curl_cffi")
     try:
         settings = load_settings({}, os.environ)
         # The stored login is in the keyring, too slow to open here: without GROK_COOKIE, what

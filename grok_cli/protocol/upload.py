@@ -8,8 +8,6 @@ grok takes v2 first and falls back to v1 when v2 is refused (transport/upload.py
 
 from __future__ import annotations
 
-import base64
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -57,6 +55,8 @@ def prompt_is_too_long(prompt: str) -> bool:
 
 
 def v1_body(name: str, mime: str, data: bytes) -> dict[str, str]:
+    import base64
+
     return {"fileName": name, "fileMimeType": mime, "content": base64.b64encode(data).decode("ascii")}
 
 
@@ -67,6 +67,8 @@ def _quoted(value: str) -> str:
 
 def multipart_body(name: str, mime: str, data: bytes, boundary: str | None = None) -> tuple[bytes, str]:
     """The v2 form (one ``file`` part, like the web app's FormData) and its Content-Type."""
+    import secrets  # not at the top: every chat imports this module, few upload
+
     boundary = boundary or "----WebKitFormBoundary" + secrets.token_urlsafe(12).replace("-", "x").replace("_", "y")
     head = (
         f"--{boundary}\r\n"
