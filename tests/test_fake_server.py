@@ -174,13 +174,11 @@ def ids(frames: list[dict[str, Any]]) -> tuple[str, str, str]:
 
 
 # -- lifecycle --------------------------------------------------------------------------------------
-def test_start_stop_is_fast_and_repeatable():
-    t0 = time.perf_counter()
+def test_start_stop_is_repeatable():
     for _ in range(5):
         with FakeGrok() as s:
             assert s.url != s.assets_url != s.other_url
             assert s.env() == {"GROK_BASE_URL": s.url, "GROK_ASSETS_URL": s.assets_url, "GROK_COOKIE": s.cookie}
-    assert (time.perf_counter() - t0) / 5 < 0.1
 
 
 def test_cookie_shape(srv):
@@ -649,10 +647,8 @@ def test_truncated_and_empty(srv, api):
     assert len(frames) == 2 and "userResponse" in payload(frames[1])
 
 
-def test_long_is_fast(api):
-    t0 = time.perf_counter()
+def test_long_is_n_word_tokens(api):
     frames = api.new("scenario:long:20000").frames
-    assert time.perf_counter() - t0 < 1.5
     assert final_text(frames) == long_answer(20000) == model_response(frames)["message"]
     assert sum(1 for f in frames if "result" in f and payload(f).get("messageTag") == "final") == 20000
 
@@ -974,7 +970,8 @@ def test_stall_client_leaves_quietly(caplog):
         conn.request("POST", NEW, body=json.dumps({"message": "scenario:stall"}), headers=headers)
         conn.getresponse().readline()
         t0 = time.perf_counter()
-    assert time.perf_counter() - t0 < 1.0
+    # Far below the stall itself, which never ends: stopping does not wait for the stream.
+    assert time.perf_counter() - t0 < 5.0
     conn.close()
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info], caplog.text
 
