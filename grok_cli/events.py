@@ -102,6 +102,15 @@ class Suggestions(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class StreamWarning(Event):
+    """Something about the answer the user should know, though it arrived (one stderr line)."""
+
+    type: ClassVar[str] = "warning"
+    code: str  # e.g. "degraded_session"
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class UserTurn(Event):
     """grok.com's id for the prompt just sent; the history keeps it, ``--jsonl`` does not show it."""
 

@@ -81,6 +81,25 @@ def test_no_reasoning_keeps_stderr_empty(grok, fake):
     assert r.code == 0 and r.stderr == ""
 
 
+def test_a_thinking_mode_answering_without_reasoning_warns_of_a_degraded_session(grok, fake):
+    r = grok("ask", "-m", "expert", "scenario:degraded hi")
+    assert (r.code, r.stdout) == (0, short_answer("hi") + "\n")
+    warnings = [line for line in r.stderr.splitlines() if line.startswith("Warning:")]
+    assert len(warnings) == 1 and "may have flagged this account or network" in warnings[0]
+    events = jsonl(grok("ask", "--jsonl", "-m", "heavy", "scenario:degraded hi").stdout)
+    (warning,) = [e for e in events if e["type"] == "warning"]
+    assert warning["code"] == "degraded_session" and "heavy answered without any reasoning" in warning["message"]
+    assert events[-1]["type"] == "done" and events[-1]["complete"] is True
+
+
+@pytest.mark.parametrize("args", [["-m", "fast", "scenario:degraded hi"], ["-m", "auto", "scenario:degraded hi"],
+                                  ["-m", "expert", "hi"]])  # fmt: skip
+def test_no_degraded_warning_for_modes_that_need_not_think_or_answers_that_thought(grok, fake, args):
+    r = grok("ask", "--jsonl", *args)
+    assert r.code == 0 and "Warning" not in r.stderr
+    assert "warning" not in {e["type"] for e in jsonl(r.stdout)}
+
+
 def test_tool_cards_and_render_markup_never_reach_stdout(grok, fake):
     for scenario in ("tools", "search"):
         r = grok("ask", f"scenario:{scenario} q")

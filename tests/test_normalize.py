@@ -12,6 +12,7 @@ from grok_cli.events import (
     Reasoning,
     ReasoningStatus,
     SearchResults,
+    StreamWarning,
     Suggestions,
     Title,
     Token,
@@ -222,3 +223,13 @@ def test_jsonl_schema_of_every_event():
         "type": "done", "conversation_id": "c", "response_id": "r", "parent_response_id": "p",
         "model": "fast", "text": "t", "complete": True,
     }
+
+
+def test_a_thinking_mode_without_reasoning_ends_with_a_degraded_session_warning():
+    frames = load("new_conversation_capture.ndjson")  # a real answer with no thinking at all
+    for model, warned in (("expert", True), ("heavy", True), ("auto", False), ("fast", False), ("new-mode", False)):
+        _, events = run(frames, model=model)
+        assert any(isinstance(e, StreamWarning) and e.code == "degraded_session" for e in events) is warned
+    truncated = [f for f in frames if "modelResponse" not in json.dumps(f)]
+    _, events = run(truncated, model="expert")  # an unfinished answer has another problem to report
+    assert not any(isinstance(e, StreamWarning) for e in events)

@@ -2,6 +2,7 @@ import json
 
 from grok_cli.errors import ExitStatus
 from grok_cli.events import (
+    FLUSH,
     Conversation,
     Done,
     Error,
@@ -11,6 +12,7 @@ from grok_cli.events import (
     ReasoningStatus,
     SearchResult,
     SearchResults,
+    StreamWarning,
     Token,
     ToolCall,
     UserTurn,
@@ -122,3 +124,20 @@ def test_a_batch_is_one_write_and_one_flush_and_the_same_output_as_one_event_at_
         sink.close(ExitStatus.OK)
         feed(make(single), batch + EVENTS[:-1] + [FLUSH])
         assert batched.stdout.text == single.stdout.getvalue()
+
+
+def test_a_warning_is_one_stderr_line_in_every_output_and_an_event_in_jsonl():
+    warning = StreamWarning("degraded_session", "expert answered without any reasoning\x1b[2J.")
+    outputs = {}
+    for name, make in (("plain", PlainSink), ("jsonl", JsonlSink), ("raw", RawSink)):
+        io = IO.for_test()
+        sink = make(io)
+        sink.on_events([Token("ok"), warning, FLUSH])
+        sink.close(ExitStatus.OK)
+        lines = io.stderr.getvalue().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Warning: expert answered") and "\x1b" not in lines[0]
+        outputs[name] = io.stdout.getvalue()
+    assert outputs["plain"] == "ok\n" and outputs["raw"] == ""
+    assert json.loads(outputs["jsonl"].splitlines()[1]) == {
+        "type": "warning", "code": "degraded_session", "message": warning.message,
+    }  # fmt: skip

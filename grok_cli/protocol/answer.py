@@ -12,11 +12,33 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from grok_cli.errors import GrokError, UpstreamError
-from grok_cli.events import Done, Event, Image, ImageProgress, Reasoning, ReasoningStatus, Token, ToolCall
+from grok_cli.events import (
+    Done,
+    Event,
+    Image,
+    ImageProgress,
+    Reasoning,
+    ReasoningStatus,
+    StreamWarning,
+    Token,
+    ToolCall,
+)
 from grok_cli.protocol.errors import classify_stream_errors
 from grok_cli.protocol.jsontext import loads
+from grok_cli.protocol.models import thinks
 from grok_cli.protocol.render import RenderFilter
 from grok_cli.protocol.upload import Attachment
+
+
+def degraded_session(mode: str) -> StreamWarning:
+    """A thinking mode that answered without any reasoning: what grok.com does to sessions it
+    distrusts (protocol section 9.1), which otherwise goes unnoticed."""
+    return StreamWarning(
+        "degraded_session",
+        f"{mode} answered without any reasoning: grok.com may have flagged this account or network "
+        "(a datacenter IP, a VPN or proxy, automated use) and gives it weaker answers. Try from your "
+        "usual network without a VPN or proxy, or sign in to grok.com in a browser and run `grok login`.",
+    )
 
 
 class AnswerState:
@@ -67,13 +89,16 @@ class AnswerState:
         return bool(announced or self._text or self.saw_reasoning or self.response_id or self.user_response_id)
 
     def finish(self) -> list[Event]:
-        """Events still held back when the stream ends (a half-received markup element, timing)."""
+        """Events still held back when the stream ends (a half-received markup element, timing),
+        and what the finished answer warns of."""
         events: list[Event] = []
         tail = self._render.flush()
         if tail:
             events += self._final_text(tail)
         if self.saw_reasoning and not self._status_sent:
             events += self._status(None)
+        if self.finished and self._text and not self.saw_reasoning and thinks(self.model):
+            events.append(degraded_session(self.model))
         return events
 
     def ending_error(self) -> GrokError | None:

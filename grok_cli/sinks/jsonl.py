@@ -7,14 +7,17 @@ import json
 from collections.abc import Sequence
 
 from grok_cli.errors import ExitStatus
-from grok_cli.events import Event, Flush, Token
+from grok_cli.events import Event, Flush, StreamWarning, Token
 from grok_cli.io import IO
 from grok_cli.sinks.base import EventSink
+from grok_cli.sinks.style import warn
 
 _DUMPS = json.JSONEncoder(ensure_ascii=False).encode
 
 
 class JsonlSink(EventSink):
+    """A warning is an event on stdout for scripts and, like an error, a line on stderr too."""
+
     def __init__(self, io: IO) -> None:
         self.io = io
 
@@ -25,6 +28,8 @@ class JsonlSink(EventSink):
         obj = event.to_json()
         if obj is not None:
             self.io.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        if isinstance(event, StreamWarning):
+            warn(self.io, event.message)
 
     def on_events(self, events: Sequence[Event]) -> None:
         """One write per batch: its lines, then the flush that ends it."""
@@ -37,6 +42,10 @@ class JsonlSink(EventSink):
                 self._write(lines)
                 lines = []
                 self.io.stdout.flush()
+            elif isinstance(event, StreamWarning):
+                self._write(lines)
+                lines = []
+                self.on_event(event)
             elif (obj := event.to_json()) is not None:
                 lines.append(dumps(obj) + "\n")
         self._write(lines)

@@ -142,11 +142,11 @@ class MarkdownSink(PlainSink):
         self._maybe_redraw()
 
     # stderr: keep it off the block in progress -----------------------------------------------
-    def _err(self, text: str, *, styled: bool = True) -> None:
+    def _err(self, text: str, *, styled: bool = True, label: str = "") -> None:
         if self.io.stderr_isatty:
             self._erase()
             self.io.stdout.flush()
-        super()._err(text, styled=styled)
+        super()._err(text, styled=styled, label=label)
 
     # the sink contract -----------------------------------------------------------------------
     def close(self, status: ExitStatus) -> None:

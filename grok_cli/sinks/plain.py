@@ -13,6 +13,7 @@ from grok_cli.events import (
     Reasoning,
     ReasoningStatus,
     SearchResults,
+    StreamWarning,
     Token,
     ToolCall,
 )
@@ -61,10 +62,12 @@ class PlainSink(EventSink):
             self.io.stdout.flush()
 
     # stderr ----------------------------------------------------------------------------------
-    def _err(self, text: str, *, styled: bool = True) -> None:
+    def _err(self, text: str, *, styled: bool = True, label: str = "") -> None:
+        """``text`` (server words: neutralised) on stderr, dim unless ``styled`` is off, after an
+        already styled ``label``."""
         self._flush_out()  # on a shared terminal, stderr must not overtake the answer
         text = neutralize(text)
-        self.io.stderr.write(self.err_style.dim(text) if styled else text)
+        self.io.stderr.write(label + (self.err_style.dim(text) if styled else text))
         self.io.stderr.flush()
         if text:
             self._err_line_open = not text.endswith("\n")
@@ -117,6 +120,9 @@ class PlainSink(EventSink):
             self._sources += [f"{r.title or r.url} <{r.url}>" for r in event.results]
         elif isinstance(event, Image):
             self._err_line(f"Image: {event.path or event.url}")
+        elif isinstance(event, StreamWarning):
+            self._end_err_line()
+            self._err(f" {event.message}\n", styled=False, label=self.err_style.warning("Warning:"))
 
     def close(self, status: ExitStatus) -> None:
         if self._last_out and self._last_out != "\n":

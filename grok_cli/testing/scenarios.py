@@ -377,11 +377,32 @@ def _error_body(code: int, message: str) -> bytes:
 # Scenarios
 
 
+# grok.com's modes that reason before every answer; an answer of theirs without any reasoning is
+# what a session grok.com distrusts gets (§9.1 "Degraded accounts").
+THINKING_MODES = frozenset({"expert", "heavy"})
+BRIEF_THINKING = (("Thinking about your request", ("- Reading the question",)),)
+
+
 def _short(ctx: ChatContext) -> Stream:
-    """§5.4 (a)/(b) shape with a deterministic English answer."""
+    """§5.4 (a)/(b) shape with a deterministic English answer (after a brief thought in a mode
+    that always thinks)."""
+    r = _Reply(ctx)
+    r.opening()
+    r.layout(think_long=ctx.mode in THINKING_MODES)
+    if ctx.mode in THINKING_MODES:
+        r.think(BRIEF_THINKING)
+    r.complete(_words(short_answer(ctx.prompt)))
+    return r.build()
+
+
+def _degraded(ctx: ChatContext) -> Stream:
+    """§9.1 degraded session: the short answer with no reasoning at all, whatever the mode, after a
+    web search for grok.com's placeholder query."""
     r = _Reply(ctx)
     r.opening()
     r.layout()
+    _tool_card(r, "web_search", {"query": "current information and recent sources"},
+               {"webSearch": {"args": {"query": "current information and recent sources"}}})  # fmt: skip
     r.complete(_words(short_answer(ctx.prompt)))
     return r.build()
 
@@ -1060,6 +1081,7 @@ Scenario = Callable[[ChatContext], "Stream | Reject"]
 
 SCENARIOS: dict[str, Scenario] = {
     "short": _short,
+    "degraded": _degraded,
     "verbatim": _verbatim,
     "thinking": _thinking,
     "legacy_thinking": _legacy_thinking,
