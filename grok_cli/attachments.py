@@ -14,6 +14,7 @@ from pathlib import Path
 from grok_cli.errors import UsageError
 from grok_cli.io import IO
 from grok_cli.protocol.upload import LONG_PROMPT_FILE_NAME
+from grok_cli.reading import read_bounded, read_text_bounded, waiting_notice
 
 STDIN = "-"
 OCTET_STREAM = "application/octet-stream"
@@ -123,17 +124,20 @@ def _read_stdin(io: IO) -> bytes:
     if io.stdin_isatty:
         raise UsageError("`-f -` attaches stdin, but stdin is a terminal.", "Pipe the file in: grok ask -f - ... < FILE")
     buffer = getattr(io.stdin, "buffer", None)
-    if buffer is not None:
-        return bytes(buffer.read())
-    return io.stdin.read().encode("utf-8")
+    with waiting_notice(io, "stdin"):
+        if buffer is not None:
+            return read_bounded(buffer, "stdin")
+        return read_text_bounded(io.stdin, "stdin").encode("utf-8")
 
 
-def _read_path(spec: str) -> bytes:
+def _read_path(io: IO, spec: str) -> bytes:
     path = Path(spec).expanduser()
     try:
         if path.is_dir():
             raise UsageError(f"Cannot attach {spec}: it is a directory.", "Attach the files in it one by one.")
-        return path.read_bytes()
+        # Opening a FIFO blocks until something writes to it.
+        with waiting_notice(io, spec), path.open("rb") as f:
+            return read_bounded(f, spec)
     except FileNotFoundError:
         raise UsageError(f"Cannot attach {spec}: no such file.") from None
     except PermissionError:
@@ -152,7 +156,7 @@ def read_files(io: IO, specs: list[str], words: list[str]) -> list[LocalFile]:
         )
     files: list[LocalFile] = []
     for spec in specs:
-        data = _read_stdin(io) if spec == STDIN else _read_path(spec)
+        data = _read_stdin(io) if spec == STDIN else _read_path(io, spec)
         if not data:
             raise UsageError(f"Cannot attach {'stdin' if spec == STDIN else spec}: it is empty.")
         if spec == STDIN:

@@ -1,6 +1,8 @@
 """`grok ask -f FILE` and long prompts, end to end against the fake grok.com's recorded requests."""
 
 import json
+import os
+import pty
 import subprocess
 
 import pytest
@@ -206,3 +208,32 @@ def test_a_long_prompt_is_sent_only_as_the_attached_file_over_either_transport(g
     assert fake.prompts() == [LONG_PROMPT_MESSAGE]
     (up,) = uploads(fake)
     assert uploaded_file(up)[2].decode() == prompt
+
+
+@pytest.mark.parametrize("args", [["-f", "/dev/zero", "q"], ["q"]], ids=["file", "stdin"])
+def test_an_endless_input_stops_at_the_limit_with_a_usage_error(grok_env, fake, args):
+    # Both would grow to gigabytes if read to their end: /dev/zero never ends.
+    with open("/dev/zero", "rb") as zero:
+        p = subprocess.run([GROK, "ask", *args], stdin=zero, capture_output=True, env=grok_env, timeout=60)
+    source = b"/dev/zero" if "-f" in args else b"stdin"
+    assert p.returncode == 2 and source + b" is larger than 16.0 MB" in p.stderr and b"10.0 MB" in p.stderr
+    assert uploads(fake) == [] and fake.chat_requests() == []
+
+
+def test_a_fifo_nobody_writes_to_is_said_to_be_waited_on(grok_env, fake, tmp_path):
+    fifo = tmp_path / "notes"
+    os.mkfifo(fifo)
+    leader, follower = pty.openpty()  # stderr on a terminal: the notice is for a person
+    proc = subprocess.Popen([GROK, "ask", "-f", str(fifo), "summarise"], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=follower, env=grok_env)
+    os.close(follower)
+    shown = b""
+    try:
+        while b"waiting for input on" not in shown:
+            shown += os.read(leader, 4096)
+        fifo.write_text("remember the milk\n")  # a writer at last
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        os.close(leader)
+    assert proc.returncode == 0 and str(fifo).encode() in shown
+    assert uploaded_file(uploads(fake)[-1])[2] == b"remember the milk\n"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from grok_cli.errors import UsageError
 from grok_cli.io import IO
+from grok_cli.reading import read_bounded, read_text_bounded, waiting_notice
 from grok_cli.sinks.style import warn
 
 
@@ -21,10 +22,12 @@ def _text(io: IO, data: bytes, source: str) -> str:
 
 def _read_stdin(io: IO) -> str:
     buffer = getattr(io.stdin, "buffer", None)
-    if buffer is not None:
-        return _text(io, buffer.read(), "stdin")
-    # A text stream without bytes underneath (tests); surrogates stand for undecodable bytes.
-    return _text(io, io.stdin.read().encode("utf-8", errors="surrogateescape"), "stdin")
+    with waiting_notice(io, "stdin"):
+        if buffer is not None:
+            return _text(io, read_bounded(buffer, "stdin"), "stdin")
+        # A text stream without bytes underneath (tests); surrogates stand for undecodable bytes.
+        text = read_text_bounded(io.stdin, "stdin")
+    return _text(io, text.encode("utf-8", errors="surrogateescape"), "stdin")
 
 
 def compose_prompt(io: IO, words: list[str], prompt_file: Path | None, *, command: str = "grok ask") -> str:
@@ -45,7 +48,8 @@ def compose_prompt(io: IO, words: list[str], prompt_file: Path | None, *, comman
         raise UsageError("`-` reads the prompt from stdin, but stdin is a terminal.", "Pipe the prompt in.")
     if prompt_file is not None:
         try:
-            data = prompt_file.read_bytes()
+            with waiting_notice(io, str(prompt_file)), prompt_file.open("rb") as f:
+                data = read_bounded(f, f"The prompt file {prompt_file}")
         except OSError as e:
             raise UsageError(f"Cannot read the prompt file {prompt_file}: {e.strerror}.") from None
         parts.append(_text(io, data, f"The prompt file {prompt_file}").rstrip("\n"))

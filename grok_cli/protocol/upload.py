@@ -41,6 +41,9 @@ class Attachment:
         return f"{self.name} (the prompt, sent as a file)" if self.prompt else self.label
 
 
+GROK_FILE_LIMIT = 10 * 1024 * 1024  # grok.com refuses larger files (HTTP 413)
+
+
 def human_size(size: int) -> str:
     value = float(size)
     for unit in ("B", "KB", "MB"):

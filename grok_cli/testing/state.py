@@ -18,6 +18,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from grok_cli.protocol.upload import GROK_FILE_LIMIT
+
 from .frames import MODES, conversation_object
 
 __all__ = [
@@ -59,7 +61,7 @@ DEFAULT_SSO = make_sso("ae2376cc-64db-581d-836c-72fe5f2dab85")
 # Shaped like a real clearance (<43 chars>-<unix time>-<version>-<more>); any non-empty value passes.
 DEFAULT_CF_CLEARANCE = "fAkE0cLeArAnCe0fOr0gRoK0cLi0oFfLiNe0tEsTs0x-1767225600-1.2.1.1-fake.grok.cli.testing"
 DEFAULT_DELAY = 0.002  # seconds between frames: streamed, yet fast enough for tests
-DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024  # grok.com's file limit
+DEFAULT_UPLOAD_LIMIT = GROK_FILE_LIMIT
 
 
 def session_cookie(sso: str = DEFAULT_SSO, cf_clearance: str = DEFAULT_CF_CLEARANCE) -> str:
