@@ -10,7 +10,7 @@ import time
 import pytest
 
 from grok_cli.history import open_history
-from grok_cli.testing import short_answer
+from grok_cli.testing import DEFAULT_QUOTA, short_answer
 
 from .conftest import GROK
 
@@ -331,3 +331,24 @@ def test_instructions_from_the_config_file_and_the_flags_that_conflict(grok, fak
     r = grok("ask", "--system-file", str(tmp_path / "big"), "four")
     assert r.code == 2 and "larger than 64 KiB" in r.stderr
     assert len(fake.chat_requests()) == 3
+
+
+@pytest.mark.parametrize("transport", ["rest", "ws"])
+@pytest.mark.parametrize("scenario", ["auth_401", "rate_limited", "cloudflare"])
+def test_a_refused_request_is_recorded_the_same_on_both_transports(grok, fake, home, transport, scenario):
+    # Not at all: grok.com accepted nothing, so there is no turn, and no conversation to continue.
+    assert grok("ask", f"scenario:{scenario} new").code != 0
+    assert history(home).conversations() == []
+    fake.quota = dict(DEFAULT_QUOTA)  # rate_limited empties it
+    assert grok("ask", "first").code == 0
+    assert grok("continue", "last", f"scenario:{scenario} again").code != 0
+    (conv,) = history(home).conversations()
+    assert [t.status for t in history(home).turns(conv.id)] == ["complete"]
+
+
+@pytest.mark.parametrize("transport", ["rest", "ws"])
+def test_an_idle_timeout_records_its_reason(grok, fake, home, transport):
+    assert grok("ask", "--timeout", "1", "scenario:stall hi").code == 6
+    (conv,) = history(home).conversations()
+    (turn,) = history(home).turns(conv.id)
+    assert turn.status == "incomplete" and turn.error_code == "network" and "sent nothing for 1 s" in turn.error_message

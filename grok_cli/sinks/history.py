@@ -1,6 +1,6 @@
 """Recording a turn in the local history while it streams.
 
-The row is written as soon as the conversation is known (status ``incomplete``), brought up to
+The row is written as soon as grok.com has accepted the request (status ``incomplete``), brought up to
 date every ``FLUSH_INTERVAL`` seconds or ``FLUSH_BYTES`` of new text, whichever comes first, and
 on the final events, and closed with the real outcome in ``close()``: an answer cut off by Ctrl-C,
 SIGTERM or a failure keeps the text that had arrived, and a process killed outright loses at most
@@ -117,6 +117,10 @@ class HistorySink(EventSink):
         self._title_changed = False
         self._last_flush = self.started
         self._unstarted: Conversation | None = None  # the turn to create, once the lock is free
+        # A turn is recorded once grok.com has accepted the request (a response of any kind came):
+        # a refused one (sign-in, Cloudflare, usage limit) leaves no row on either transport, and
+        # so no conversation for `grok continue last` that grok.com never had.
+        self._accepted = False
 
     def _elapsed_ms(self) -> int:
         return int((self.clock() - self.started) * 1000)
@@ -141,8 +145,11 @@ class HistorySink(EventSink):
         if isinstance(event, Conversation):
             if self.turn_id is None and event.conversation_id:
                 self._unstarted = event
-                self._start(patient=False)
             return
+        if isinstance(event, UserTurn | Token | Reasoning | Image | SearchResults) or (
+            isinstance(event, Done) and event.response_id
+        ):
+            self._accepted = True
         if isinstance(event, Token):
             if upd.first_token_ms is None:
                 upd.first_token_ms = self._elapsed_ms()
@@ -177,10 +184,12 @@ class HistorySink(EventSink):
     def close(self, status: ExitStatus) -> None:
         upd = self.update
         upd.status = turn_status(status)
-        if upd.status != "error":
+        if upd.status == "complete":
             upd.error_code = upd.error_message = None
-        elif upd.error_code is None:
+        elif upd.error_code is None and upd.status == "error":
             upd.error_code = status.name.lower()
+        # An incomplete turn keeps the reason it was cut off (an idle timeout, a network failure);
+        # one stopped by Ctrl-C or SIGTERM has none.
         upd.finished = now_iso()
         upd.duration_ms = self._elapsed_ms()
         self._flush(patient=True, final=True)
@@ -191,7 +200,7 @@ class HistorySink(EventSink):
     # -- writing ------------------------------------------------------------------------------
     def _start(self, *, patient: bool) -> None:
         event = self._unstarted
-        if event is None:
+        if event is None or not self._accepted:
             return
 
         def start(history: History) -> None:
