@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from grok_cli.errors import GrokError, UpstreamError, UsageError
+from grok_cli.errors import GrokError, LocalError, UpstreamError, UsageError
 from grok_cli.events import Image
 from grok_cli.io import IO
 from grok_cli.sinks.style import neutralize
@@ -107,6 +107,7 @@ async def fetch(http: Any, image: Image) -> Fetched:
 class Failure:
     image: Image
     reason: str
+    local: bool = False  # this machine failed (a full disk), not the download
 
 
 def report_to_stderr(io: IO) -> Callable[[Failure], None]:
@@ -159,7 +160,7 @@ class ImageSaver:
         except GrokError as e:
             return self._failed(image, e.message)
         except OSError as e:
-            return self._failed(image, f"cannot write into {self.directory}: {e.strerror or e}")
+            return self._failed(image, f"cannot write into {self.directory}: {e.strerror or e}", local=True)
         self.saved.append(path)
         return replace(image, path=str(path))
 
@@ -167,7 +168,9 @@ class ImageSaver:
         """What to exit with once the answer is over: failed downloads, or no image at all."""
         if self.failures:
             n = len(self.failures)
-            return UpstreamError(
+            # Exit 8 when the disk failed: downloading again would not help.
+            kind = LocalError if any(f.local for f in self.failures) else UpstreamError
+            return kind(
                 f"{n} image{'s' if n > 1 else ''} could not be saved.",
                 "The other images were saved. " * bool(self.saved) + "The reasons are above.",
             )
@@ -178,8 +181,8 @@ class ImageSaver:
             )
         return None
 
-    def _failed(self, image: Image, reason: str) -> Image:
-        failure = Failure(image, reason)
+    def _failed(self, image: Image, reason: str, *, local: bool = False) -> Image:
+        failure = Failure(image, reason, local)
         self.failures.append(failure)
         self.on_failure(failure)
         return image

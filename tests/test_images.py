@@ -1,6 +1,7 @@
 """Unit tests of image saving (names, overwrites, atomic writes), URL rules and the images sink."""
 
 import asyncio
+import errno
 import json
 import re
 from pathlib import Path
@@ -93,6 +94,18 @@ def test_a_failed_download_leaves_no_file_and_the_others_are_saved(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == [Path(results[1].path).name]
     error = saver.error()
     assert isinstance(error, UpstreamError) and error.status == ExitStatus.UPSTREAM and "2 images" in error.message
+
+
+class FullDisk(FakeHTTP):
+    async def download(self, url, out):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_an_image_the_disk_cannot_hold_fails_as_local_not_upstream(tmp_path):
+    saver, failures = saver_for(tmp_path)
+    (result,) = save_all(saver, FullDisk({}), [Image("i1", "good")])
+    assert result.path is None and "No space left on device" in failures[0].reason
+    assert saver.error().status == ExitStatus.LOCAL and list(tmp_path.iterdir()) == []
 
 
 def test_required_saver_fails_when_no_image_came(tmp_path):

@@ -43,7 +43,8 @@ def images(
     Progress goes to stderr; images grok.com moderates are reported there and
     skipped. Files are named after the prompt and the image id
     (a-red-fox-1a2b3c4d.jpg) and never replace an existing file unless --force.
-    If a download fails, the others are still saved and grok exits with 7.
+    If a download fails, the others are still saved and grok exits with 7 (8 if
+    it could not be written: a full disk).
 
     \b
       grok images "a lighthouse at dawn, watercolour" -n 4 -o ~/Pictures/grok
