@@ -141,6 +141,13 @@ def test_a_turn_refused_for_the_castle_token_is_blocked(grok, fake):
     assert (r.code, r.stdout) == (4, "") and "castle_request_token" in r.stderr
 
 
+def test_an_answer_larger_than_a_default_websocket_message_arrives_whole(grok, fake):
+    # response.output_text.done repeats the whole answer in one message: 5 MiB of it.
+    r = grok("ask", "--transport", "ws", "scenario:wide")
+    assert r.code == 0, r.stderr[-300:]
+    assert len(r.stdout) == 5 * 2**20 + 1 and r.stdout.startswith("wide wide")  # + the final newline
+
+
 def test_the_older_gateway_shape_still_works(grok, fake):
     fake.gateway_style = "section9"
     r = grok("ask", "--transport", "ws", "--jsonl", "scenario:thinking hi")

@@ -895,6 +895,18 @@ def _long(ctx: ChatContext) -> Stream:
     return r.build(delay=0.0)
 
 
+def _wide(ctx: ChatContext) -> Stream:
+    """`wide:BYTES` (default 5 MiB): an answer that large in four tokens. Over the gateway its
+    response.output_text.done is one message of the whole answer, as grok.com sends it."""
+    size = _int_param(ctx.param, 5 * 2**20)
+    quarter = -(-size // 4)
+    words = ("wide " * (quarter // 5 + 1))[:quarter]
+    r = _Reply(ctx)
+    r.opening()
+    r.complete([words] * 3 + [words[: size - 3 * quarter]])
+    return r.build(delay=0.0)
+
+
 def _markdown(ctx: ChatContext) -> Stream:
     """`markdown[:N]`: the Markdown answer (N sections of it) in small tokens."""
     r = _Reply(ctx)
@@ -1109,6 +1121,7 @@ SCENARIOS: dict[str, Scenario] = {
     "stall": _stall,
     "slow": _slow,
     "long": _long,
+    "wide": _wide,
     "markdown": _markdown,
     "split_frames": _split_frames,
     "unknown_mode": _unknown_mode,

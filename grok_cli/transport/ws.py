@@ -29,6 +29,9 @@ from grok_cli.transport.http import CONNECT_TIMEOUT, MAX_ATTEMPTS, GrokHTTP, idl
 
 HEARTBEAT = 20.0  # seconds between client pings, as the web app sends them
 CLOSE_TIMEOUT = 1.0
+# One message may carry a whole answer (response.output_text.done) or a replayed history:
+# curl_cffi's default of 4 MiB would end a long conversation with a transport error.
+MAX_MESSAGE_BYTES = 64 * 2**20
 _REFUSED = re.compile(r"Refused WebSocket upgrade: (\d{3})")
 # What a server answers when it has no gateway (any more) at that address.
 _GONE_STATUSES = {400, 404, 405, 410, 426, 501}
@@ -104,7 +107,9 @@ class GrokGateway:
         last: GrokError | None = None
         for attempt in range(MAX_ATTEMPTS):
             try:
-                return await self.http.session.ws_connect(url, headers=headers, timeout=CONNECT_TIMEOUT)
+                return await self.http.session.ws_connect(
+                    url, headers=headers, timeout=CONNECT_TIMEOUT, max_message_size=MAX_MESSAGE_BYTES
+                )
             except CurlError as e:
                 status = upgrade_status(e)
                 if status is None:
