@@ -187,3 +187,11 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+@pytest.mark.parametrize("transport", ["rest", "ws"])
+def test_images_get_images_for_a_plain_prompt_on_both_transports(grok, fake, tmp_path, transport):
+    # grok images forces image generation; grok.com then draws, whatever the prompt says.
+    r = grok("images", "a lighthouse at dawn", "-n", "2", "-o", str(tmp_path))
+    assert r.code == 0, r.stderr
+    assert len(r.stdout.splitlines()) == 2

@@ -85,6 +85,9 @@ def session_create(req: ChatRequest, event_id: str) -> str:
         # Inferred from the REST body's disableSearch: section 9 names no search switch.
         "disable_search": req.disable_search,
     }
+    if req.force_image_generation:
+        # REST's toolOverrides {"imageGen": true} (`grok images`), under the same snake_case rule.
+        x_grok["tool_overrides"] = {"imageGen": True}
     if req.instructions:
         # Section 9 shows no instructions on the gateway. Its session settings are the REST body's
         # flags in snake_case (forceConcise -> force_concise, ...), so the web app's custom

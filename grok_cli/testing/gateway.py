@@ -525,7 +525,9 @@ class Gateway:
             await ws.send_json(_error_event(_INVALID, "Message must not be empty", sid))
             return True
         try:
-            name, param = sc.choose(message, server.scenario)
+            overrides = s.x_grok.get("tool_overrides")
+            draw = isinstance(overrides, dict) and overrides.get("imageGen") is True
+            name, param = sc.choose(message, server.scenario, draw=draw)
         except sc.UnknownScenario as e:
             await ws.send_json(_error_event(_INVALID, str(e), sid))
             return True

@@ -1146,8 +1146,9 @@ def parse(spec: str) -> tuple[str, str | None]:
 def choose(message: str, default: str, *, draw: bool = False) -> tuple[str, str | None]:
     """A ``scenario:<name>[:<param>]`` token in the prompt wins; else the server's default.
 
-    ``draw``: the request forces image generation (REST ``toolOverrides.imageGen``), and grok.com
-    then draws even for a prompt that would get words: the plain default becomes images."""
+    ``draw``: the request forces image generation (REST ``toolOverrides.imageGen``, the gateway's
+    ``x_grok.tool_overrides``), and grok.com then draws even for a prompt that would get words:
+    the plain default becomes images."""
     m = _SCENARIO_RE.search(message)
     if m:
         return parse(m.group(1) + (f":{m.group(2)}" if m.group(2) else ""))
