@@ -47,7 +47,6 @@ def shell_env(fake, home: Path) -> dict[str, str]:
     del env["GROK_COOKIE"]
     env.update(
         GROK_HOME=str(home),
-        GROK_TRANSPORT="rest",
         PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
         PATH=f"{Path(GROK).parent}{os.pathsep}{env.get('PATH', '')}",
     )
