@@ -46,6 +46,8 @@ def fake(server):
     server.upload_limit = DEFAULT_UPLOAD_LIMIT
     server.upload_v2 = "ok"
     server.history_form = "flat"
+    server.bad_credentials = False
+    server.unknown_frames = False
     server.gone = set()
     server.gateway_style = "web"
     server.clear_requests()

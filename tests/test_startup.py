@@ -28,6 +28,7 @@ print("HEAVY=" + ",".join(m for m in {heavy!r} if m in sys.modules), file=sys.st
         ["continue", "--help"], ["history", "--help"], ["history", "show", "--help"],
         ["config", "--help"], ["config", "path"],
         ["login", "--help"], ["logout", "--help"], ["auth", "--help"], ["auth", "status", "--help"],
+        ["doctor", "--help"],
         ["serve", "--help"],
     ],
 )

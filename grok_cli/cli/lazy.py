@@ -34,6 +34,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "auth": LazyCommand("grok_cli.cli.auth", "auth_app", "Inspect the stored grok.com login."),
     "serve": LazyCommand("grok_cli.cli.serve", "serve", "Serve an OpenAI-compatible API (/v1) over your grok.com session."),
     "config": LazyCommand("grok_cli.cli.config_cmd", "config_app", "Show and change the settings in config.toml."),
+    "doctor": LazyCommand("grok_cli.cli.doctor", "doctor", "Check what works: credentials, transports, modes, quota."),
 }
 
 

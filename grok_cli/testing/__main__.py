@@ -72,6 +72,14 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--upload-limit", type=int, default=DEFAULT_UPLOAD_LIMIT, help="largest upload accepted, bytes (default 10 MiB)"
     )
     parser.add_argument(
+        "--bad-credentials", action="store_true", help="refuse every session, as grok.com does once a login ended"
+    )
+    parser.add_argument(
+        "--unknown-frames",
+        action="store_true",
+        help="put a frame of a shape grok does not know into every answer, as a protocol change would",
+    )
+    parser.add_argument(
         "--history-form",
         choices=HISTORY_FORMS,
         default="flat",
@@ -99,6 +107,8 @@ def _fake(args: argparse.Namespace, **listen: Any) -> FakeGrok:
     )
     srv.gone = set(args.gone)
     srv.history_form = args.history_form
+    srv.bad_credentials = args.bad_credentials
+    srv.unknown_frames = args.unknown_frames
     return srv
 
 

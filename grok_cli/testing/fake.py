@@ -230,6 +230,25 @@ class FakeGrok:
         self._server.upload_v2_mode = value
 
     @property
+    def bad_credentials(self) -> bool:
+        """Refuse every session (401 "Bad credentials"), as grok.com does once a login has ended."""
+        return self._server.bad_credentials
+
+    @bad_credentials.setter
+    def bad_credentials(self, value: bool) -> None:
+        self._server.bad_credentials = value
+
+    @property
+    def unknown_frames(self) -> bool:
+        """Put a frame of a shape grok does not know into every answer (REST) and an event of an
+        unknown type into every gateway turn: what a protocol change looks like."""
+        return self._server.unknown_frames
+
+    @unknown_frames.setter
+    def unknown_frames(self, value: bool) -> None:
+        self._server.unknown_frames = value
+
+    @property
     def history_form(self) -> str:
         """How a conversation's stored turns come back from load-responses: "flat" (a ``message``
         each, as REST-era grok.com) or "chunks" (``inputChunks``/``outputChunks``, as since 2026)."""

@@ -564,6 +564,9 @@ class Gateway:
         server._remember(conv, s.new, parent, ctx, outcome)
         s.new = False
         turn = translate(outcome, sid, ctx.assistant_id, outcome.gateway or self.style)
+        if server.unknown_frames:  # an event of a shape no client knows yet
+            new_shape = _event("response.hologram.added", sid, response_id=ctx.assistant_id, hologram={"depth": 3})
+            turn.steps.insert(1, sc.Frame(new_shape))
         await self._play(request, ws, turn, server.delay if outcome.delay is None else outcome.delay)
         return turn.final
 

@@ -184,6 +184,8 @@ class Server:
         self.upload_limit = upload_limit
         self.upload_v2_mode = "ok"  # "ok", "gone" (404, the endpoint withdrawn) or "async" (uploadId only)
         self.history_form = "flat"  # how load-responses shows stored turns: "flat" message or "chunks"
+        self.bad_credentials = False  # every session is refused, as when grok.com ended it
+        self.unknown_frames = False  # every answer carries a frame (and gateway event) of a new shape
         self.other_url = ""  # known once the "other" site is bound
         # Transports grok.com has "switched off": "rest" answers every chat POST with "Please
         # update your client", "ws" refuses the gateway upgrade with 404.
@@ -270,7 +272,7 @@ class Server:
         if not sso:
             return _error(401, 16, "No credentials presented")
         session = self.state.session(sso)
-        if session is None:
+        if session is None or self.bad_credentials:
             return _error(401, 16, "Bad credentials")
         return session
 
@@ -537,6 +539,9 @@ class Server:
         if known_mode and not state.consume(mode):
             return _error(429, 8, "Too many requests", headers={"retry-after": "1"})
         self._remember(conv, conversation_id is None, parent, ctx, outcome)
+        if self.unknown_frames:
+            new_shape = f.with_response_id({"hologramFrame": {"depth": 3}}, ctx.assistant_id)
+            outcome.steps.insert(2, sc.Frame(f.envelope(new_shape, ctx.nested)))
         return await self._stream(request, outcome)
 
     def turn_context(

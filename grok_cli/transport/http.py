@@ -240,9 +240,14 @@ class GrokHTTP:
     # -- requests -----------------------------------------------------------------------------
     async def request_json(self, method: str, path: str, body: Any = None) -> Any:
         """A JSON API call with the same retry and error rules as a chat request."""
+        return (await self.request_json_headers(method, path, body))[0]
+
+    async def request_json_headers(self, method: str, path: str, body: Any = None) -> tuple[Any, dict[str, str]]:
+        """``request_json``'s answer and the response headers (names lower-case)."""
         response = await self._send(method, path, body, referer=None, stream=False)
+        headers = {k.lower(): v for k, v in response.headers.items()}
         try:
-            return json.loads(response.text) if response.text.strip() else None
+            return (json.loads(response.text) if response.text.strip() else None), headers
         except ValueError:
             raise NetworkError(f"grok.com sent an unreadable answer to {path}.") from None
 
