@@ -247,8 +247,8 @@ def test_gateway_switched_off_is_reported_as_such(grok, fake):
 
 
 def test_refused_upgrade_with_5xx_is_retried(grok, fake):
-    fake.scenario = "flaky_503:2"
-    r = grok("ask", "--transport", "ws", "hi")
+    fake.scenario = "flaky_503:2"  # the upgrade, before any prompt is known, follows the default
+    r = grok("ask", "--transport", "ws", "scenario:short hi")  # the turn itself then answers
     assert r.code == 0, r.stderr
     assert len(upgrades(fake)) == 3
 
