@@ -272,3 +272,17 @@ def test_cookie_stdin_at_a_terminal_asks_for_a_hidden_paste(grok_env, fake, home
     assert sso.encode() not in r.output  # not echoed
     assert b"Signed in as someone@example.com" in r.output
     assert json.loads((home / "credentials.json").read_text())["cookies"]["sso"] == sso
+
+
+def test_logout_all_deletes_the_browser_profile_only_when_confirmed(grok, fake, home):
+    from grok_cli.auth.sources.browser_login import profile_dir
+
+    profile = profile_dir(home)
+    profile.mkdir()
+    (profile / "Cookies").write_text("a browser's grok.com session")
+    assert grok("login", "--cookie-stdin", "--store", "file", input=fake.cookie, env=NO_KEYRING).code == 0
+    refused = grok("logout", "--all", env=NO_KEYRING)  # no terminal to ask at
+    assert refused.code == 2 and "--yes" in refused.stderr
+    assert profile.exists() and (home / "credentials.json").exists()  # nothing removed
+    done = grok("logout", "--all", "--yes", env=NO_KEYRING)
+    assert done.code == 0 and not profile.exists() and not (home / "credentials.json").exists()
