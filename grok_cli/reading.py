@@ -59,8 +59,11 @@ def waiting_notice(io: IO, source: str) -> Iterator[None]:
         return
 
     def notice() -> None:
-        io.stderr.write(f"grok is waiting for input on {source} (Ctrl-C stops it).\n")
-        io.stderr.flush()
+        try:
+            io.stderr.write(f"grok is waiting for input on {source} (Ctrl-C stops it).\n")
+            io.stderr.flush()
+        except (OSError, ValueError):  # a terminal gone meanwhile: the notice was only a courtesy
+            pass
 
     timer = threading.Timer(WAIT_NOTICE_S, notice)
     timer.daemon = True
