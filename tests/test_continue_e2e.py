@@ -352,3 +352,17 @@ def test_an_idle_timeout_records_its_reason(grok, fake, home, transport):
     (conv,) = history(home).conversations()
     (turn,) = history(home).turns(conv.id)
     assert turn.status == "incomplete" and turn.error_code == "network" and "sent nothing for 1 s" in turn.error_message
+
+
+def test_a_hangup_whose_terminal_is_gone_still_exits_129_keeping_the_answer(grok_env, fake, home):
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([GROK, "ask", "scenario:slow:0.3 hello"], stdin=subprocess.DEVNULL, stdout=follower,
+                            stderr=follower, env=grok_env, start_new_session=True)
+    os.close(follower)
+    assert os.read(leader, 1)  # the answer has started on the terminal
+    os.close(leader)  # the terminal is gone: every later write fails
+    proc.send_signal(signal.SIGHUP)
+    assert proc.wait(timeout=30) == 129
+    (conv,) = history(home).conversations()
+    (turn,) = history(home).turns(conv.id)
+    assert turn.status == "incomplete" and turn.answer

@@ -40,13 +40,15 @@ def render_error(io: IO, error: GrokError) -> None:
         pass
 
 
-def silence_stdout() -> None:
+def silence_stdout(*, stderr_too: bool = False) -> None:
     # Python flushes stdout again at exit; point it at /dev/null so that flush cannot fail loudly.
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
+    streams = (sys.stdout, sys.stderr) if stderr_too else (sys.stdout,)
+    for stream in streams:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
 
 
 def os_failure(io: IO, e: OSError) -> int:
@@ -71,6 +73,8 @@ def run_command(io: IO, debug: bool, body: Callable[[], int | None]) -> NoReturn
         if isinstance(e, OutputError):
             silence_stdout()
         render_error(io, e)
+        if isinstance(e, HungUp):  # the terminal is gone: nothing more reaches it
+            silence_stdout(stderr_too=True)
         code = int(e.status)
     except KeyboardInterrupt:
         io.stderr.write("Interrupted.\n")
@@ -117,7 +121,9 @@ def run_async(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
                 pass
         try:
             return await make()
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, OSError):
+            # After SIGHUP the terminal is gone, and writing what arrived to it fails: the signal
+            # is what happened (the history has the answer either way).
             if received:
                 raise _STOP_SIGNALS[received[0]]() from None
             raise
