@@ -63,6 +63,10 @@ FILES = (
      "Credentials (mode 0600), used only where no OS keyring is available."),
     ("~/.local/share/grok-cli/history.db", "The local history of conversations."),
     ("~/.config/grok-cli/serve-key", "The access key `grok serve` generated (mode 0600)."),
+    ("~/.cache/grok-cli/transports.json",
+     "Which chat transport answered last, per account (named by a hash, no cookie): where `auto` starts."),
+    ("~/.cache/grok-cli/doctor-*.json",
+     "What `grok doctor` captured of a protocol mismatch, with cookies and tokens removed."),
 )
 
 EXTRA_EXAMPLES = (
