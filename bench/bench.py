@@ -107,8 +107,8 @@ def stream_cases(srv: FakeGrok, tokens: int, quick: bool) -> dict[str, tuple[lis
             "-H", f"x-xai-request-id: {uuid.uuid4()}", "--data", body,
         ]  # fmt: skip
 
-    def ask(n: int, *flags: str) -> list[str]:
-        return [GROK, "ask", "--no-reasoning", *flags, f"scenario:long:{n} bench"]
+    def ask(n: int, *flags: str, transport: str = "rest") -> list[str]:
+        return [GROK, "ask", "--no-reasoning", "--transport", transport, *flags, f"scenario:long:{n} bench"]
 
     cases = {
         "curl 1": (curl(1), False),
@@ -118,8 +118,8 @@ def stream_cases(srv: FakeGrok, tokens: int, quick: bool) -> dict[str, tuple[lis
         f"grok --jsonl {tokens}": (ask(tokens, "--jsonl"), False),
         "ws floor 1": ([sys.executable, GATEWAY_CLIENT, "scenario:long:1 bench"], False),
         f"ws floor {tokens}": ([sys.executable, GATEWAY_CLIENT, f"scenario:long:{tokens} bench"], False),
-        "grok ws 1": (ask(1, "--transport", "ws"), False),
-        f"grok ws {tokens}": (ask(tokens, "--transport", "ws"), False),
+        "grok ws 1": (ask(1, transport="ws"), False),
+        f"grok ws {tokens}": (ask(tokens, transport="ws"), False),
         "tty plain 1": (ask(1, "--plain"), True),
         f"tty plain {tokens}": (ask(tokens, "--plain"), True),
         "tty md 1": (ask(1), True),
@@ -132,7 +132,7 @@ def stream_cases(srv: FakeGrok, tokens: int, quick: bool) -> dict[str, tuple[lis
     return cases
 
 
-def history_cases(home: Path) -> dict[str, list[str]]:
+def history_cases() -> dict[str, list[str]]:
     return {
         "list": [GROK, "history", "list"],
         "search": [GROK, "history", "search", "the"],
@@ -174,7 +174,7 @@ def main() -> None:
         for size, home in homes.items():
             home.mkdir()
             populate(home / "history.db", size)
-        queries = history_cases(Path(tmp))
+        queries = history_cases()
         history: dict[tuple[str, int], list[Sample]] = {(q, s): [] for q in queries for s in sizes}
         for _ in range(args.runs):
             for size, home in homes.items():
