@@ -7,7 +7,8 @@ import sys
 import pytest
 
 # rich as a whole: its console alone costs 35 ms; only a terminal answer or table needs it.
-HEAVY = ("curl_cffi", "keyring", "nodriver", "browser_cookie3", "rich", "sqlite3", "aiohttp")
+# asyncio (20 ms) and ssl: only commands that talk to grok.com.
+HEAVY = ("curl_cffi", "keyring", "nodriver", "browser_cookie3", "rich", "sqlite3", "aiohttp", "asyncio", "ssl")
 
 PROBE = """
 import sys

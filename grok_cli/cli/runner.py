@@ -8,7 +8,6 @@ as one line unless ``--debug``.
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import os
 import signal
@@ -103,6 +102,7 @@ def _internal(io: IO, debug: bool, e: Exception) -> int:
 def run_async(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """``asyncio.run`` with SIGTERM and SIGHUP (a closed terminal, a dropped ssh) turned into a
     cancellation, like Ctrl-C already is: the sinks are closed and the partial answer is kept."""
+    import asyncio  # here: commands that never await (models, history, config) skip its 20 ms
 
     async def main() -> T:
         loop = asyncio.get_running_loop()
