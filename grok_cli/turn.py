@@ -104,6 +104,12 @@ class TurnRunner:
         sink = self._recording(sink, request, title)
         return await _stream(self.io, client, request, uploads, sink, raw=raw, saver=saver)
 
+    def conversation(self, ref: str) -> Continuation | None:
+        """What the local history knows of the conversation ``ref`` (id, unique prefix, "last");
+        None for a full id it lacks, which a turn then looks up on grok.com. A usage error when
+        ``ref`` names nothing."""
+        return self._known(Turn("", conversation=ref))
+
     def _known(self, turn: Turn) -> Continuation | None:
         """What the local history knows of the turn's conversation (None: new, or ask grok.com)."""
         if turn.conversation is None:

@@ -43,3 +43,20 @@ def test_a_bad_system_value_in_the_config_file_is_a_usage_error(invoke, home):
     (home / "config.toml").write_text("system = 3\n")
     r = invoke("ask", "q")
     assert r.exit_code == 2 and "Bad value for 'system'" in r.output and "expected text" in r.output
+
+
+def test_chat_help_documents_its_keys_and_commands(invoke):
+    r = invoke("chat", "--help")
+    assert r.exit_code == 0
+    for words in ("[ID|last]", "Alt-Enter", "Ctrl-C", "/model", "-s, --system <text>", "--jsonl"):
+        assert words in r.output
+
+
+def test_chat_private_with_a_conversation_is_a_usage_error(invoke):
+    r = invoke("chat", "--private", "last")
+    assert r.exit_code == 2 and "--private starts a new conversation" in r.output
+
+
+def test_chat_continuing_a_conversation_the_history_lacks_is_a_usage_error(invoke):
+    r = invoke("chat", "zzzz", env={"GROK_COOKIE": "sso=x"})
+    assert r.exit_code == 2 and "No conversation 'zzzz' in the local history" in r.output

@@ -359,7 +359,11 @@ def test_a_hangup_whose_terminal_is_gone_still_exits_129_keeping_the_answer(grok
     proc = subprocess.Popen([GROK, "ask", "scenario:slow:0.3 hello"], stdin=subprocess.DEVNULL, stdout=follower,
                             stderr=follower, env=grok_env, start_new_session=True)
     os.close(follower)
-    assert os.read(leader, 1)  # the answer has started on the terminal
+    seen = b""
+    while b"Hello" not in seen:  # the answer has started on the terminal (after "thinking…")
+        chunk = os.read(leader, 1024)
+        assert chunk
+        seen += chunk
     os.close(leader)  # the terminal is gone: every later write fails
     proc.send_signal(signal.SIGHUP)
     assert proc.wait(timeout=30) == 129

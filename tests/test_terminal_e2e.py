@@ -84,3 +84,13 @@ def test_force_color_styles_stderr_in_a_pipe_but_stdout_stays_raw(grok, fake):
     r = grok("ask", "scenario:thinking x", env={"FORCE_COLOR": "1"})
     assert r.code == 0 and "\x1b[2m" in r.stderr and "\x1b" not in r.stdout
     assert "\x1b" not in grok("ask", "scenario:thinking x").stderr
+
+
+def test_a_thinking_line_shows_until_the_answer_starts_and_only_on_a_terminal(grok, grok_env, fake):
+    r = run_in_pty([GROK, "ask", "scenario:slow:0.3 x"], {**grok_env, "NO_COLOR": "1"}, stderr_too=True)
+    assert r.code == 0
+    shown = r.output.index(b"thinking")
+    assert r.output.index(b"Hello!") > shown
+    erased = r.output.rindex(b"\r", 0, r.output.index(b"Hello!"))
+    assert r.output[erased - 1:erased] == b" "  # cleared with spaces before the answer
+    assert "thinking" not in grok("ask", "scenario:slow:0.3 x").stderr

@@ -18,6 +18,7 @@ from grok_cli.turn import Turn
 if TYPE_CHECKING:
     from grok_cli.attachments import LocalFile
     from grok_cli.images import ImageSaver
+    from grok_cli.sinks.status import StatusLine
 
 
 @dataclass(frozen=True)
@@ -139,15 +140,29 @@ def run_turn(
 
     async def main() -> int:
         async with TurnRunner(io, settings) as turns:
-            await turns.run(
-                turn,
-                sink or output_sink(io, settings, opts),
-                raw=opts.output == "raw",
-                saver=saver or image_saver(io, opts, turn.prompt),
-            )
+            out, status = with_status(io, opts, turn, sink or output_sink(io, settings, opts))
+            try:
+                await turns.run(turn, out, raw=opts.output == "raw", saver=saver or image_saver(io, opts, turn.prompt))
+            finally:
+                status.stop()
         return int(ExitStatus.OK)
 
     return run_async(main)
+
+
+def with_status(io: IO, opts: ChatOptions, turn: Turn, sink: Sink) -> tuple[Sink, StatusLine]:
+    """``sink`` behind a "thinking…" line on a terminal's stderr, shown until the answer starts.
+
+    It starts now, or with the stream when files go up first (their progress has the line)."""
+    from grok_cli.protocol.upload import prompt_is_too_long
+    from grok_cli.sinks.status import StatusLine, StatusSink
+
+    status = StatusLine(io)
+    if opts.output != "plain":
+        return sink, status
+    if not turn.files and not prompt_is_too_long(turn.prompt):
+        status.start()
+    return StatusSink(sink, status), status
 
 
 def image_saver(io: IO, opts: ChatOptions, name_hint: str) -> ImageSaver | None:

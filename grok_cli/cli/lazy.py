@@ -26,6 +26,7 @@ class LazyCommand:
 COMMANDS: dict[str, LazyCommand] = {
     "ask": LazyCommand("grok_cli.cli.ask", "ask", "Ask Grok: the answer streams to stdout, reasoning to stderr."),
     "continue": LazyCommand("grok_cli.cli.continue_", "continue_", "Follow up in an existing conversation."),
+    "chat": LazyCommand("grok_cli.cli.chat", "chat", "Chat turn after turn; one message per stdin line in a pipe."),
     "models": LazyCommand("grok_cli.cli.models", "models", "List the models, their aliases, tiers and quota."),
     "images": LazyCommand("grok_cli.cli.images", "images", "Generate images and save them; paths on stdout."),
     "login": LazyCommand("grok_cli.cli.login", "login", "Sign in: keep grok.com session cookies."),
