@@ -107,10 +107,13 @@ def stream_cases(srv: FakeGrok, tokens: int, quick: bool) -> dict[str, tuple[lis
             "-H", f"x-xai-request-id: {uuid.uuid4()}", "--data", body,
         ]  # fmt: skip
 
-    def ask(n: int, *flags: str) -> list[str]:
-        return [GROK, "ask", "--no-reasoning", *flags, f"scenario:long:{n} bench"]
+    def ask(n: int, *flags: str, transport: str = "rest") -> list[str]:
+        return [GROK, "ask", "--no-reasoning", "--transport", transport, *flags, f"scenario:long:{n} bench"]
 
     cases = {
+        # What any Typer program on curl_cffi pays before it can send a request.
+        "import floor 1": ([sys.executable, "-c", "import asyncio, typer; from curl_cffi.requests import AsyncSession"],
+                           False),
         "curl 1": (curl(1), False),
         f"curl {tokens}": (curl(tokens), False),
         "grok 1": (ask(1), False),
@@ -118,8 +121,8 @@ def stream_cases(srv: FakeGrok, tokens: int, quick: bool) -> dict[str, tuple[lis
         f"grok --jsonl {tokens}": (ask(tokens, "--jsonl"), False),
         "ws floor 1": ([sys.executable, GATEWAY_CLIENT, "scenario:long:1 bench"], False),
         f"ws floor {tokens}": ([sys.executable, GATEWAY_CLIENT, f"scenario:long:{tokens} bench"], False),
-        "grok ws 1": (ask(1, "--transport", "ws"), False),
-        f"grok ws {tokens}": (ask(tokens, "--transport", "ws"), False),
+        "grok ws 1": (ask(1, transport="ws"), False),
+        f"grok ws {tokens}": (ask(tokens, transport="ws"), False),
         "tty plain 1": (ask(1, "--plain"), True),
         f"tty plain {tokens}": (ask(tokens, "--plain"), True),
         "tty md 1": (ask(1), True),
@@ -132,7 +135,7 @@ def stream_cases(srv: FakeGrok, tokens: int, quick: bool) -> dict[str, tuple[lis
     return cases
 
 
-def history_cases(home: Path) -> dict[str, list[str]]:
+def history_cases() -> dict[str, list[str]]:
     return {
         "list": [GROK, "history", "list"],
         "search": [GROK, "history", "search", "the"],
@@ -174,7 +177,7 @@ def main() -> None:
         for size, home in homes.items():
             home.mkdir()
             populate(home / "history.db", size)
-        queries = history_cases(Path(tmp))
+        queries = history_cases()
         history: dict[tuple[str, int], list[Sample]] = {(q, s): [] for q in queries for s in sizes}
         for _ in range(args.runs):
             for size, home in homes.items():
@@ -197,7 +200,7 @@ def report(
 
     lines = [f"{args.runs} interleaved rounds, {n} tokens unless named; medians; CPU = user + system"]
     rows = [["case", "wall ms", "CPU ms", "CPU/1k tok", "first byte ms", "peak RSS MB"]]
-    short_of = {"curl": "curl 1", "grok": "grok 1", "ws floor": "ws floor 1", "grok ws": "grok ws 1",
+    short_of = {"import floor": "import floor 1", "curl": "curl 1", "grok": "grok 1", "ws floor": "ws floor 1", "grok ws": "grok ws 1",
                 "tty plain": "tty plain 1", "tty md": "tty md 1", "grok --jsonl": "grok 1"}
     for name in samples:
         kind, _, count = name.rpartition(" ")
@@ -211,12 +214,14 @@ def report(
     grok_us = marginal_us(f"grok {n}", "grok 1", n)
     ws_ratio = m(f"grok ws {n}", "wall") / m(f"ws floor {n}", "wall")
     ttft = (m("grok 1", "first") - m("curl 1", "first")) * 1000
+    over_floor = (m("grok 1", "first") - m("import floor 1", "wall")) * 1000
     md_ratio = m(f"tty md {n}", "cpu") / m(f"tty plain {n}", "cpu")
     targets = [
         ("REST wall, grok / curl", f"{wall_ratio:.2f}x", "<= 1.5x", wall_ratio <= 1.5),
         ("REST marginal CPU per token", f"{grok_us:.1f} us", "<= 15 us", grok_us <= 15),
         ("gateway wall, grok / bare client", f"{ws_ratio:.2f}x", "<= 1.3x", ws_ratio <= 1.3),
         ("first byte, grok - curl (1 token)", f"{ttft:.0f} ms", "<= 100 ms", ttft <= 100),
+        ("first byte, grok - import floor (1 token)", f"{over_floor:.0f} ms", "", True),
         ("terminal CPU, Markdown / --plain", f"{md_ratio:.2f}x", "<= 2x", md_ratio <= 2),
     ]
     if "grok 200000" in samples:
@@ -234,7 +239,7 @@ def report(
             ratio = walls[-1] / walls[0]
             targets.append((f"history {q} at {sizes[-1]:,} / {sizes[0]:,}", f"{ratio:.2f}x", "<= 1.5x", ratio <= 1.5))
     lines += ["", table(hrows), "", table([["target", "measured", "goal", "met"]]
-                                         + [[t, v, g, "yes" if ok else "NO"] for t, v, g, ok in targets])]
+                                         + [[t, v, g, ("yes" if ok else "NO") if g else ""] for t, v, g, ok in targets])]
     return "\n".join(lines)
 
 
