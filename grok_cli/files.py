@@ -32,6 +32,19 @@ def write_private_file(path: Path, text: str) -> None:
         raise
 
 
+def create_private_file(path: Path) -> None:
+    """Create ``path`` empty and readable by its owner only, unless it exists (then untouched).
+
+    For files that hold what the person wrote or received (the history, the chat's input history);
+    OSError when the directory cannot be made or written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
 def _cannot_write(path: Path, error: OSError) -> FileWriteError:
     return FileWriteError(
         f"Cannot write {path}: {error.strerror or error}.",

@@ -10,7 +10,6 @@ sqlite3 is imported only when a history is opened: `grok --help` never pays for 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -481,16 +480,6 @@ def history_errors(path: Path) -> Iterator[None]:
         ) from None
 
 
-def _create_private(path: Path) -> None:
-    """The database holds every prompt and answer: readable by its owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    os.close(fd)
-
-
 def open_history(path: Path, *, create: bool = True) -> History | None:
     """Open (and create or migrate) the history; None when it does not exist and ``create`` is off."""
     import sqlite3
@@ -500,8 +489,10 @@ def open_history(path: Path, *, create: bool = True) -> History | None:
     if not path.exists():
         if not create:
             return None
+        from grok_cli.files import create_private_file
+
         try:
-            _create_private(path)
+            create_private_file(path)
         except OSError as e:
             raise HistoryError(f"Cannot create the history database {path}: {e.strerror}.") from None
     with history_errors(path):

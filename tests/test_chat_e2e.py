@@ -112,3 +112,13 @@ def test_a_line_over_the_bound_is_a_usage_error(grok, fake):
     r = grok("chat", input="x" * (1024 * 1024 + 1) + "\n")
     assert r.code == 2 and "longer than" in r.stderr
     assert fake.chat_requests() == []
+
+
+def test_images_saves_the_conversations_images_and_history_shows_it_on_stderr(grok, fake, tmp_path):
+    pics = tmp_path / "pics"
+    lines = ["scenario:images_cards:png draw", f"/images {pics}", "scenario:images_cards:png more", "/history"]
+    r = grok("chat", input="\n".join(lines) + "\n")
+    assert r.code == 0, r.stderr
+    saved = sorted(p.name for p in pics.iterdir())
+    assert len(saved) == 4 and all(name.endswith(".png") for name in saved)  # two answers, two each
+    assert "> scenario:images_cards:png more" in r.stderr and "> " not in r.stdout  # the transcript

@@ -127,7 +127,8 @@ def run_chat(io: IO, opts: ChatOptions, ref: str | None) -> int:
 
                 chat.newline_key = NEWLINE_KEY
                 source = LineEditor(
-                    settings.dirs.data / "chat_history",
+                    # With the history off, earlier messages are kept for this session only.
+                    settings.dirs.data / "chat_history" if settings.history else None,
                     io.stdin,
                     io.stderr,
                     models=lambda: [name for name, _ in complete_model("")],

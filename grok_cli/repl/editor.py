@@ -53,8 +53,11 @@ def _completer(models: Callable[[], Iterable[str]]) -> Any:
     return SlashCompleter()
 
 
-def _history(path: Path) -> Any:
-    from prompt_toolkit.history import FileHistory
+def _history(path: Path | None) -> Any:
+    from prompt_toolkit.history import FileHistory, InMemoryHistory
+
+    if path is None:
+        return InMemoryHistory()
 
     class BoundedHistory(FileHistory):
         """The input history file, without the huge pastes that would make it slow to load."""
@@ -100,16 +103,19 @@ def _bindings() -> Any:
 
 class LineEditor:
     def __init__(
-        self, history_file: Path, stdin: TextIO, stderr: TextIO, *, models: Callable[[], Iterable[str]],
+        self, history_file: Path | None, stdin: TextIO, stderr: TextIO, *, models: Callable[[], Iterable[str]],
         color: bool, _input: Any = None, _output: Any = None,
     ) -> None:  # fmt: skip
         from prompt_toolkit import PromptSession
         from prompt_toolkit.input import create_input
 
-        try:
-            history_file.parent.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            pass
+        from grok_cli.files import create_private_file
+
+        if history_file is not None:
+            try:  # what the person typed: readable by them only, like the history
+                create_private_file(history_file)
+            except OSError:
+                pass  # BoundedHistory then keeps nothing, and the chat goes on
         self._session: PromptSession[str] = PromptSession(
             PROMPT,
             multiline=True,
