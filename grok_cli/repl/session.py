@@ -104,7 +104,8 @@ class _Seen(EventSink):
 
 
 class _Separated:
-    """A blank line on stdout before an answer that follows another one (in a pipe)."""
+    """A blank line on stdout before an answer that follows another one, when stdout is no
+    terminal (on one, the prompt and a blank line on stderr separate them)."""
 
     def __init__(self, io: IO, inner: Sink) -> None:
         self.io = io
@@ -197,7 +198,7 @@ class Chat:
         state = self.state
         seen = _Seen()
         output = select_sink(self.io, self.opts, self.settings.render)
-        if self.opts.output == "plain" and not self.interactive and self.answers:
+        if self.opts.output == "plain" and not self.io.stdout_isatty and self.answers:
             output = _Separated(self.io, output)
         turn = state.turn(prompt)
         sink, status = with_status(self.io, self.opts, turn, Tee(output, seen))
