@@ -3,13 +3,16 @@
 The convention: a fenced block marked ``sh`` holds commands a reader can paste, one per line;
 this test runs each of them, in order, in one shell environment (a throwaway home, a working
 directory with the files the examples name, the fake server's origins). Blocks marked ``shell``
-set things up (installing, running the test suite): CI runs those itself.
+set things up (installing, running the test suite): CI runs those itself. Blocks marked ``bash``
+(with ``python`` and ``yaml``) talk to `grok serve`: a test of their own starts one for them.
 """
 
+import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -90,3 +93,37 @@ def test_the_help_pipe_example_prints_the_answer_as_one_text(fake, tmp_path):
     p = sh(example, tmp_path, env)
     assert p.returncode == 0, p.stderr
     assert p.stdout == short_answer("Plan a trip")
+
+
+@pytest.mark.slow
+def test_the_other_tools_examples_talk_to_grok_serve(fake, tmp_path):
+    """The `bash`, `python` and `yaml` blocks: curl, the openai SDK and llm against `grok serve`,
+    started here as the first line says (on a free port instead of 8765)."""
+    from .test_serve_e2e import start_serve
+
+    env = {**shell_env(fake, tmp_path / "home"), "GROK_COOKIE": fake.cookie, "LLM_USER_PATH": str(tmp_path / "llm")}
+    serve, log, url = start_serve(env)
+    try:
+        port = url.split(":")[2].split("/")[0]
+        serve_block, llm_block = blocks("bash")
+        start, export, curl = serve_block
+        assert start == "grok serve --port 8765 &"
+        p = sh(f"{export} && {curl}".replace("8765", port), tmp_path, env)
+        assert p.returncode == 0, p.stderr
+        assert json.loads(p.stdout)["choices"][0]["message"]["content"] == short_answer("Hello")
+        env["OPENAI_BASE_URL"] = url
+        env["OPENAI_API_KEY"] = sh("grok serve --show-key", tmp_path, env).stdout.strip()
+        (python,) = blocks("python")
+        p = subprocess.run([sys.executable, "-c", "\n".join(python)], env=env, capture_output=True, text=True, timeout=60)
+        assert (p.returncode, p.stdout) == (0, short_answer("Hi") + "\n"), p.stderr
+        (yaml,) = re.findall(r"^```yaml\n(.*?)^```$", README, flags=re.M | re.S)
+        (tmp_path / "llm").mkdir()
+        (tmp_path / "llm" / "extra-openai-models.yaml").write_text(yaml.replace("8765", port))
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+        p = sh(" && ".join(llm_block), tmp_path, env)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.strip() == short_answer("Explain CRDTs in two sentences")
+    finally:
+        serve.terminate()
+        serve.wait(20)
+    assert not any("Traceback" in line for line in log)
