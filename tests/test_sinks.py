@@ -141,3 +141,25 @@ def test_a_warning_is_one_stderr_line_in_every_output_and_an_event_in_jsonl():
     assert json.loads(outputs["jsonl"].splitlines()[1]) == {
         "type": "warning", "code": "degraded_session", "message": warning.message,
     }  # fmt: skip
+
+
+def test_a_terminal_sees_thinking_until_the_answer_starts_and_then_only_the_answer():
+    import asyncio
+
+    from grok_cli.sinks.status import StatusLine, StatusSink
+
+    async def answer(tty: bool) -> IO:
+        io = IO.for_test(tty=tty)
+        sink = StatusSink(PlainSink(io, show_reasoning=True), StatusLine(io))
+        sink.on_events([Conversation("c1", None, "fast"), FLUSH])  # the request is out: waiting
+        await asyncio.sleep(0.25)
+        sink.on_events([Token("Hi")])
+        sink.close(ExitStatus.OK)
+        return io
+
+    shown = asyncio.run(answer(tty=True))
+    drawn, _, after = shown.stderr.getvalue().rpartition("\r")
+    assert "thinking…" in drawn and after == ""  # erased, with spaces, before the answer came
+    assert shown.stdout.getvalue() == "Hi\n"
+    piped = asyncio.run(answer(tty=False))
+    assert piped.stderr.getvalue() == "" and piped.stdout.getvalue() == "Hi\n"

@@ -15,7 +15,7 @@ from grok_cli.errors import ExitStatus
 from grok_cli.events import Conversation, Event, Flush, UserTurn
 from grok_cli.io import IO
 from grok_cli.sinks.base import Sink
-from grok_cli.sinks.style import Style
+from grok_cli.sinks.style import StatusText
 
 REDRAW_INTERVAL = 0.1
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -28,10 +28,9 @@ class StatusLine:
     def __init__(self, io: IO, text: str = "thinking…") -> None:
         self._io = io
         self._text = text
-        self._style = Style(io.color_stderr)
+        self._line = StatusText(io)
         self._frames = _SPINNER if io.color_stderr else _ASCII_SPINNER
         self._task: asyncio.Task[None] | None = None
-        self._drawn = 0
         self._stopped = False
 
     def start(self) -> None:
@@ -45,15 +44,9 @@ class StatusLine:
         while True:
             seconds = int(self._io.monotonic() - started)
             waited = f" {seconds}s" if seconds else ""
-            self._draw(f"{self._frames[frame % len(self._frames)]} {self._text}{waited}")
+            self._line.draw(f"{self._frames[frame % len(self._frames)]} {self._text}{waited}")
             frame += 1
             await asyncio.sleep(REDRAW_INTERVAL)
-
-    def _draw(self, text: str) -> None:
-        pad = " " * max(0, self._drawn - len(text))
-        self._io.stderr.write("\r" + self._style.dim(text) + pad)
-        self._io.stderr.flush()
-        self._drawn = len(text)
 
     def stop(self) -> None:
         """Erase the line for good."""
@@ -61,11 +54,8 @@ class StatusLine:
         if self._task is not None:
             self._task.cancel()
             self._task = None
-        if self._drawn:
-            with contextlib.suppress(OSError, ValueError):
-                self._io.stderr.write("\r" + " " * self._drawn + "\r")
-                self._io.stderr.flush()
-            self._drawn = 0
+        with contextlib.suppress(OSError, ValueError):  # a terminal that is gone has nothing to erase
+            self._line.erase()
 
 
 class StatusSink:

@@ -41,3 +41,27 @@ class Style:
 
     def warning(self, text: str) -> str:
         return self._wrap("33", text)
+
+
+class StatusText:
+    """One dim line on stderr, redrawn in place while something is under way.
+
+    It is drawn over and erased with spaces rather than escape codes, so TERM=dumb terminals get
+    it too; who uses it decides whether stderr is a terminal worth drawing on."""
+
+    def __init__(self, io: IO) -> None:
+        self._io = io
+        self._style = Style(io.color_stderr)
+        self._drawn = 0  # width of what is on the line now
+
+    def draw(self, text: str) -> None:
+        pad = " " * max(0, self._drawn - len(text))
+        self._io.stderr.write("\r" + self._style.dim(text) + pad)
+        self._io.stderr.flush()
+        self._drawn = len(text)
+
+    def erase(self) -> None:
+        if self._drawn:
+            self._io.stderr.write("\r" + " " * self._drawn + "\r")
+            self._io.stderr.flush()
+            self._drawn = 0
