@@ -22,7 +22,9 @@ def answered(text: str, prompt: str) -> bool:
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is installed by .ci/run")
 def test_a_terminal_chat_answers_stops_an_answer_and_leaves_with_ctrl_d(grok, grok_env, fake, tmp_path):
-    env = {**grok_env, "TERM": "xterm-256color"}
+    # The window's size, said outright: a loaded machine may start grok before tmux has sized
+    # its terminal, and the answers would then be laid out for 80 columns.
+    env = {**grok_env, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "50"}
     # `trap :` keeps the shell alive through the Ctrl-C sent to its foreground process group.
     script = f"trap : INT; {shlex.join([GROK, 'chat'])}; echo {EXIT}$?; exec sleep 600"
     tmux = Tmux(tmp_path / "tmux", ["sh", "-c", script], env, columns=120, lines=50)
@@ -31,7 +33,9 @@ def test_a_terminal_chat_answers_stops_an_answer_and_leaves_with_ctrl_d(grok, gr
         tmux.keys("first question", "Enter")
         screen = tmux.wait_for(lambda s: answered(s, "first question"))
         assert answered(screen, "first question"), screen
-        tmux.keys("second", "Escape", "Enter", "on two lines", "Enter")
+        # M-Enter: Escape and Enter in one write, as a terminal sends Alt-Enter (two separate
+        # keys, on a loaded machine, may arrive further apart than prompt_toolkit's Escape timeout).
+        tmux.keys("second", "M-Enter", "on two lines", "Enter")
         screen = tmux.wait_for(lambda s: answered(s, "second\non two lines"))
         assert answered(screen, "second\non two lines"), screen
         tmux.keys("scenario:stall third", "Enter")
