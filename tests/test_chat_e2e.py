@@ -16,8 +16,9 @@ EXIT = "__grok_exit="
 
 
 def answered(text: str, prompt: str) -> bool:
-    """The answer is on the screen, however the terminal's width wrapped it."""
-    return "".join(short_answer(prompt).split()) in "".join(text.split())
+    """The answer is on the screen, however the terminal's width wrapped it, and the prompt is
+    back: what is typed before that reaches the terminal during the answer, not the editor."""
+    return "".join(short_answer(prompt).split()) in "".join(text.split()) and text.rstrip().endswith(">")
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is installed by .ci/run")
