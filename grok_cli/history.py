@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from grok_cli.errors import GrokError, LocalError, UsageError
+from grok_cli.errors import LocalError, UsageError
 
 if TYPE_CHECKING:
     import sqlite3
