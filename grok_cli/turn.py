@@ -19,7 +19,7 @@ import contextlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from grok_cli.errors import ExitStatus, GrokError, RateLimitedError, UsageError, output_failed
 from grok_cli.events import Done, Error, Event, Flush, Image
@@ -147,36 +147,31 @@ class TurnRunner:
 
     async def _request(self, client: Client, turn: Turn, known: Continuation | None) -> tuple[ChatRequest, str | None]:
         """The chat request of ``turn``, and the conversation's title when it is a follow-up."""
+        conversation: dict[str, Any]
         if turn.conversation is None:
             from grok_cli.mode_cache import choose_mode
 
-            request = ChatRequest(
-                prompt=turn.prompt,
-                mode=turn.mode or choose_mode(self.settings),
-                temporary=turn.private,
-                disable_search=not turn.search,
-                image_count=turn.image_count,
-                force_image_generation=turn.force_image_generation,
-                instructions=self._instructions(turn, None),
-            )
-            return request, None
-        if known is None or known.parent_response_id is None:
-            # Not in the history, or no answer of it was recorded (it failed before one came).
-            conversation_id = known.conversation_id if known else turn.conversation.strip().lower()
-            known = await self._remote(client, conversation_id, known)
-        assert known is not None
+            conversation = {"mode": turn.mode or choose_mode(self.settings), "temporary": turn.private}
+        else:
+            if known is None or known.parent_response_id is None:
+                # Not in the history, or no answer of it was recorded (it failed before one came).
+                conversation_id = known.conversation_id if known else turn.conversation.strip().lower()
+                known = await self._remote(client, conversation_id, known)
+            conversation = {
+                "mode": turn.mode or known.model,
+                "conversation_id": known.conversation_id,
+                "parent_response_id": known.parent_response_id,
+                "temporary": known.private,
+            }
         request = ChatRequest(
             prompt=turn.prompt,
-            mode=turn.mode or known.model,
-            conversation_id=known.conversation_id,
-            parent_response_id=known.parent_response_id,
-            temporary=known.private,
             disable_search=not turn.search,
             image_count=turn.image_count,
             force_image_generation=turn.force_image_generation,
             instructions=self._instructions(turn, known),
+            **conversation,
         )
-        return request, known.title
+        return request, known.title if known else None
 
     def _instructions(self, turn: Turn, known: Continuation | None) -> str:
         if turn.instructions is not None:
@@ -346,9 +341,8 @@ async def _stream(
         sink.close(ExitStatus.INTERRUPTED)
         raise
     except OSError as e:
-        # The output failed (a full disk, a closed stdout): the history keeps what arrived and
-        # says why the answer stopped there. The output sink fails again on the way; the
-        # recorder, first in the Tee, has written by then.
+        # The output failed (a full disk, a closed stdout) with no history to go on into (with
+        # one, Recorded keeps streaming into it and fails the turn when it closes).
         failure = output_failed(e)
         with contextlib.suppress(OSError):
             sink.on_event(Error(failure.code, failure.message, int(failure.status)))
