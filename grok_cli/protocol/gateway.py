@@ -410,9 +410,7 @@ class GatewayNormalizer(AnswerState):
         if status != "completed":
             error = response.get("error") or response.get("status_details") or f"the answer ended as {status}"
             raise classify_stream_error(error)
-        events = self._final_text(self._render.flush())
-        if self.saw_reasoning and not self._status_sent:
-            events += self._status(None)
+        events = self._final_text(self._render.flush())  # also the thinking time, if not yet told
         self.finished = True
         return events
 
