@@ -208,6 +208,20 @@ class AnswerState:
         return [Image(image_id, absolute)]
 
 
+# Type guards for decoded JSON, where any field may hold any type. The values come from a JSON
+# decoder, so plain dict checks suffice (and cost far less than Mapping's).
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def percent(value: Any) -> int:
     """A progress value as 0..100; anything that is not a finite number counts as 0."""
     if not isinstance(value, (int, float)) or isinstance(value, float) and not math.isfinite(value):
@@ -223,4 +237,4 @@ def json_object(text: Any) -> dict[str, Any]:
         value = loads(text)
     except (ValueError, RecursionError):
         return {}
-    return value if isinstance(value, dict) else {}
+    return as_dict(value)

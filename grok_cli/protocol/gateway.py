@@ -30,7 +30,7 @@ from grok_cli.events import (
     ToolCall,
     UserTurn,
 )
-from grok_cli.protocol.answer import AnswerState, json_object
+from grok_cli.protocol.answer import AnswerState, as_dict, as_list, as_str, json_object
 from grok_cli.protocol.errors import classify_stream_error
 from grok_cli.protocol.jsontext import DECODER
 from grok_cli.protocol.payload import ChatRequest
@@ -49,15 +49,6 @@ TITLE_WAIT = 2.0  # ... while a stored new conversation still waits for its titl
 _NOT_FOUND = 5  # google.rpc NOT_FOUND: the conversation to resume does not exist
 
 Json = dict[str, Any]
-
-
-# Events come from json decoding, so plain dict checks suffice (and cost far less than Mapping's).
-def _dict(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
 
 
 def _millis() -> int:
@@ -220,42 +211,42 @@ class GatewayNormalizer(AnswerState):
         return TITLE_WAIT if awaiting_title else LINGER
 
     def feed(self, event: Mapping[str, Any]) -> list[Event]:
-        kind = _str(event.get("type"))
+        kind = as_str(event.get("type"))
         handler = _HANDLERS.get(kind)
         if handler is None:
             return []  # lifecycle markers, history replay, presence: nothing of the answer
-        rid = _str(event.get("response_id"))
+        rid = as_str(event.get("response_id"))
         if rid and kind.startswith("response.") and not self.finished:
             self.response_id = rid
         return handler(self, event)
 
     # -- session ------------------------------------------------------------------------------
     def _on_session_created(self, event: Mapping[str, Any]) -> list[Event]:
-        session = _dict(event.get("session"))
-        self.session_id = _str(event.get("session_id")) or _str(session.get("id")) or self.session_id or ""
+        session = as_dict(event.get("session"))
+        self.session_id = as_str(event.get("session_id")) or as_str(session.get("id")) or self.session_id or ""
         return []
 
     def _on_attached(self, event: Mapping[str, Any]) -> list[Event]:
-        conversation = _dict(event.get("conversation"))
-        conv_id = _str(conversation.get("id")) or _str(conversation.get("conversation_id"))
+        conversation = as_dict(event.get("conversation"))
+        conv_id = as_str(conversation.get("id")) or as_str(conversation.get("conversation_id"))
         if not conv_id or self.attached:
             return []
         self.attached = True
         self.conversation_id = conv_id
         self.session_id = self.session_id or conv_id
-        title = _str(conversation.get("title")) or None
+        title = as_str(conversation.get("title")) or None
         return [Conversation(conv_id, title, self.model)]
 
     def _on_item_added(self, event: Mapping[str, Any]) -> list[Event]:
-        item = _dict(event.get("item"))
-        item_id = _str(item.get("id"))
+        item = as_dict(event.get("item"))
+        item_id = as_str(item.get("id"))
         if item.get("role") != "user" or not item_id or self.user_response_id is not None:
             return []
         self.user_response_id = item_id
         return [UserTurn(item_id)]
 
     def _on_title(self, event: Mapping[str, Any]) -> list[Event]:
-        title = _str(event.get("title")) or _str(_dict(event.get("conversation")).get("title"))
+        title = as_str(event.get("title")) or as_str(as_dict(event.get("conversation")).get("title"))
         if not title or title == self.title:
             return []
         self.title = title
@@ -268,38 +259,38 @@ class GatewayNormalizer(AnswerState):
     def _on_error(self, event: Mapping[str, Any]) -> list[Event]:
         if self.finished:
             return []  # the answer is complete; a late complaint cannot take it back
-        error = event.get("error") or {"message": _str(event.get("message")) or "unknown error"}
+        error = event.get("error") or {"message": as_str(event.get("message")) or "unknown error"}
         if isinstance(error, dict) and error.get("code") == _NOT_FOUND and not self.attached:
             raise UsageError(
-                f"grok.com does not know that conversation ({_str(error.get('message')) or 'not found'})."
+                f"grok.com does not know that conversation ({as_str(error.get('message')) or 'not found'})."
             )
         raise classify_stream_error(error)
 
     # -- the response ---------------------------------------------------------------------------
     def _on_response_created(self, event: Mapping[str, Any]) -> list[Event]:
-        rid = _str(_dict(event.get("response")).get("id"))
+        rid = as_str(as_dict(event.get("response")).get("id"))
         if rid and not self.finished:
             self.response_id = rid
         return []
 
     def _on_output_item(self, event: Mapping[str, Any]) -> list[Event]:
-        item = _dict(event.get("item"))
-        if item.get("role") == "assistant" and _str(item.get("id")) and self.response_id is None:
+        item = as_dict(event.get("item"))
+        if item.get("role") == "assistant" and as_str(item.get("id")) and self.response_id is None:
             self.response_id = item["id"]
         return []
 
     def _on_chunk(self, event: Mapping[str, Any]) -> list[Event]:
-        chunk = _dict(event.get("chunk"))
+        chunk = as_dict(event.get("chunk"))
         events: list[Event] = []
-        text = _dict(chunk.get("text"))
-        if _str(text.get("text")):
-            events += self._on_text(text["text"], _str(text.get("channel")))
+        text = as_dict(chunk.get("text"))
+        if as_str(text.get("text")):
+            events += self._on_text(text["text"], as_str(text.get("channel")))
         if isinstance(chunk.get("tool_usage_card"), dict):
             events += self._on_tool_card(chunk["tool_usage_card"])
         if isinstance(chunk.get("tool_result"), dict):
             events += self._on_tool_result(chunk["tool_result"])
         if isinstance(chunk.get("render_citation"), dict):
-            number = _str(chunk["render_citation"].get("citation_id"))
+            number = as_str(chunk["render_citation"].get("citation_id"))
             events += self._final_text(f"[{number}]") if number else []
         for key in ("render_generated_image", "render_edited_image", "image_chunk"):
             image = chunk.get(key)
@@ -319,21 +310,21 @@ class GatewayNormalizer(AnswerState):
         return self._reasoning(text, _REASONING_TAGS.get(channel))
 
     def _on_delta(self, event: Mapping[str, Any]) -> list[Event]:
-        delta = _str(event.get("delta"))
+        delta = as_str(event.get("delta"))
         if not delta:
             return []
-        if _dict(event.get("x_grok")).get("is_thinking"):
+        if as_dict(event.get("x_grok")).get("is_thinking"):
             return self._reasoning(delta, None)
         return self._answer_text(delta)
 
     def _on_reasoning_delta(self, event: Mapping[str, Any]) -> list[Event]:
-        delta = _str(event.get("delta"))
+        delta = as_str(event.get("delta"))
         return self._reasoning(delta, None) if delta else []
 
     def _on_text_done(self, event: Mapping[str, Any]) -> list[Event]:
         """The whole text of the part just streamed: the answer when nothing streamed, the
         missing end when the stream lost it; a different text is kept rather than lost."""
-        whole = _str(event.get("text"))
+        whole = as_str(event.get("text"))
         if not whole:
             return []
         events = self._final_text(self._render.flush())
@@ -348,7 +339,7 @@ class GatewayNormalizer(AnswerState):
         return events
 
     def _on_tool_card(self, card: Mapping[str, Any]) -> list[Event]:
-        card_id = _str(card.get("tool_usage_card_id")) or None
+        card_id = as_str(card.get("tool_usage_card_id")) or None
         for name, value in card.items():
             if name == "tool_usage_card_id" or not isinstance(value, dict):
                 continue
@@ -358,34 +349,35 @@ class GatewayNormalizer(AnswerState):
 
     def _on_tool_result(self, result: Mapping[str, Any]) -> list[Event]:
         found: list[SearchResult] = []
-        for page in _list(_dict(result.get("web_search")).get("webpages")):
-            page = _dict(page)
-            if _str(page.get("url")):
-                found.append(SearchResult(page["url"], _str(page.get("title")), _str(page.get("snippet"))))
-        for post in _list(_dict(result.get("x_post")).get("posts")):
-            post = _dict(post)
-            user, post_id = _str(post.get("userhandle")), _str(post.get("post_id"))
+        for page in as_list(as_dict(result.get("web_search")).get("webpages")):
+            page = as_dict(page)
+            if as_str(page.get("url")):
+                found.append(SearchResult(page["url"], as_str(page.get("title")), as_str(page.get("snippet"))))
+        for post in as_list(as_dict(result.get("x_post")).get("posts")):
+            post = as_dict(post)
+            user, post_id = as_str(post.get("userhandle")), as_str(post.get("post_id"))
             if user and post_id:
-                title = f"{_str(post.get('name'))} (@{user})"
-                found.append(SearchResult(f"https://x.com/{user}/status/{post_id}", title, _str(post.get("text"))))
+                title = f"{as_str(post.get('name'))} (@{user})"
+                found.append(SearchResult(f"https://x.com/{user}/status/{post_id}", title, as_str(post.get("text"))))
         return [SearchResults(tuple(found))] if found else []
 
     def _on_search_result(self, event: Mapping[str, Any]) -> list[Event]:
-        result = _dict(event.get("result"))
-        if not _str(result.get("url")):
+        result = as_dict(event.get("result"))
+        if not as_str(result.get("url")):
             return []
-        return [SearchResults((SearchResult(result["url"], _str(result.get("title")), _str(result.get("snippet"))),))]
+        found = SearchResult(result["url"], as_str(result.get("title")), as_str(result.get("snippet")))
+        return [SearchResults((found,))]
 
     def _on_output(self, event: Mapping[str, Any]) -> list[Event]:
-        output = _dict(event.get("output"))
+        output = as_dict(event.get("output"))
         stream_error = output.get("stream_error")
         if stream_error and not self.finished:
             raise self._stream_errors([stream_error]) or classify_stream_error(stream_error)
-        return self._on_card(_dict(output.get("card_attachment")))
+        return self._on_card(as_dict(output.get("card_attachment")))
 
     def _on_card(self, card: Mapping[str, Any]) -> list[Event]:
         data = card.get("json_data") or card.get("jsonData")
-        parsed = _dict(json_object(data) if isinstance(data, str) else data)
+        parsed = as_dict(json_object(data) if isinstance(data, str) else data)
         chunk = parsed.get("image_chunk")
         return self._image_chunk(chunk, *_IMAGE_IDS) if isinstance(chunk, dict) else []
 
@@ -394,8 +386,9 @@ class GatewayNormalizer(AnswerState):
         if isinstance(value, dict):
             value = next((v for v in value.values() if isinstance(v, list)), [])
         labels: list[str] = []
-        for item in _list(value):
-            label = item if isinstance(item, str) else _str(_dict(item).get("label")) or _str(_dict(item).get("text"))
+        for item in as_list(value):
+            fields = as_dict(item)
+            label = item if isinstance(item, str) else as_str(fields.get("label")) or as_str(fields.get("text"))
             if label:
                 labels.append(label)
         self.suggested = True
@@ -404,9 +397,9 @@ class GatewayNormalizer(AnswerState):
     def _on_done(self, event: Mapping[str, Any]) -> list[Event]:
         if self.finished:
             return []
-        response = _dict(event.get("response"))
-        self.response_id = _str(response.get("id")) or self.response_id
-        status = _str(response.get("status")) or "completed"
+        response = as_dict(event.get("response"))
+        self.response_id = as_str(response.get("id")) or self.response_id
+        status = as_str(response.get("status")) or "completed"
         if status != "completed":
             error = response.get("error") or response.get("status_details") or f"the answer ended as {status}"
             raise classify_stream_error(error)
@@ -425,10 +418,6 @@ def _card_key(card: Mapping[str, Any]) -> str:
         return json.dumps(card, sort_keys=True)
     except (ValueError, RecursionError):
         return repr(sorted(card))
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 _HANDLERS: dict[str, Callable[[GatewayNormalizer, Mapping[str, Any]], list[Event]]] = {

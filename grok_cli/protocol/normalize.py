@@ -22,7 +22,7 @@ from grok_cli.events import (
     ToolCall,
     UserTurn,
 )
-from grok_cli.protocol.answer import AnswerState, json_object, percent
+from grok_cli.protocol.answer import AnswerState, as_dict, as_list, as_str, json_object, percent
 from grok_cli.protocol.errors import classify_stream_error
 from grok_cli.protocol.jsontext import loads
 
@@ -36,19 +36,6 @@ _TOOL_CARD_END = "</xai:tool_usage_card>"
 _TOOL_NAME = re.compile(r"<xai:tool_name>\s*(.*?)\s*</xai:tool_name>", re.S)
 _TOOL_ID = re.compile(r"<xai:tool_usage_card_id>\s*(.*?)\s*</xai:tool_usage_card_id>", re.S)
 _TOOL_ARGS = re.compile(r"<xai:tool_args>\s*(?:<!\[CDATA\[(.*?)\]\]>|(.*?))\s*</xai:tool_args>", re.S)
-
-
-# Frames come from a JSON decoder, so plain dict checks suffice (and cost far less than Mapping's).
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -80,7 +67,7 @@ def parse_tool_card(xml: str, card: dict[str, Any] | None = None) -> ToolCall:
     except (ValueError, RecursionError):
         pass
     name = name_m.group(1) if name_m else ""
-    card = _dict(card)
+    card = as_dict(card)
     if not name:
         # The structured card names its tool by key, e.g. {"codeExecution": {"args": ...}}.
         for key, value in card.items():
@@ -89,7 +76,7 @@ def parse_tool_card(xml: str, card: dict[str, Any] | None = None) -> ToolCall:
                 if not args and isinstance(value.get("args"), dict):
                     args = dict(value["args"])
                 break
-    card_id = id_m.group(1) if id_m else _str(card.get("toolUsageCardId")) or None
+    card_id = id_m.group(1) if id_m else as_str(card.get("toolUsageCardId")) or None
     return ToolCall(name=name or "tool", args=args, id=card_id)
 
 
@@ -116,13 +103,13 @@ class Normalizer(AnswerState):
     def _on_envelope(self, result: dict[str, Any]) -> list[Event]:
         """The conversation line that opens a new conversation, and the title line that ends it."""
         events: list[Event] = []
-        conv = _dict(result.get("conversation"))
-        if _str(conv.get("conversationId")):
+        conv = as_dict(result.get("conversation"))
+        if as_str(conv.get("conversationId")):
             self.conversation_id = conv["conversationId"]
-            title = _str(conv.get("title"))
+            title = as_str(conv.get("title"))
             shown = None if title in ("", PLACEHOLDER_TITLE) else title
             events.append(Conversation(self.conversation_id, shown, self.model))
-        new_title = _str(_dict(result.get("title")).get("newTitle"))
+        new_title = as_str(as_dict(result.get("title")).get("newTitle"))
         if new_title:
             self.title = new_title
             events.append(Title(new_title))
@@ -134,11 +121,11 @@ class Normalizer(AnswerState):
         events: list[Event] = []
         user = p.get("userResponse")
         if isinstance(user, dict):
-            self.user_response_id = _str(user.get("responseId")) or _str(p.get("responseId")) or None
+            self.user_response_id = as_str(user.get("responseId")) or as_str(p.get("responseId")) or None
             if self.user_response_id:
                 events.append(UserTurn(self.user_response_id))
             return events
-        rid = _str(p.get("responseId"))
+        rid = as_str(p.get("responseId"))
         if rid and rid != self.user_response_id:
             self.response_id = rid
         token = p.get("token")
@@ -177,24 +164,24 @@ class Normalizer(AnswerState):
 
     def _on_search(self, key: str, block: dict[str, Any]) -> list[Event]:
         results = []
-        for item in _list(block.get("results")):
+        for item in as_list(block.get("results")):
             if not isinstance(item, dict):
                 continue
             if key == "webSearchResults":
-                url, title = _str(item.get("url")), _str(item.get("title"))
-                preview = _str(item.get("preview")) or _str(item.get("description"))
+                url, title = as_str(item.get("url")), as_str(item.get("title"))
+                preview = as_str(item.get("preview")) or as_str(item.get("description"))
             else:
-                user, post = _str(item.get("username")), _str(item.get("postId"))
+                user, post = as_str(item.get("username")), as_str(item.get("postId"))
                 url = f"https://x.com/{user}/status/{post}" if user and post else ""
-                title = f"{_str(item.get('name'))} (@{user})" if user else _str(item.get("name"))
-                preview = _str(item.get("text"))
+                title = f"{as_str(item.get('name'))} (@{user})" if user else as_str(item.get("name"))
+                preview = as_str(item.get("text"))
             if url:
                 results.append(SearchResult(url=url, title=title, preview=preview))
         return [SearchResults(tuple(results))] if results else []
 
     def _on_final_metadata(self, meta: dict[str, Any]) -> list[Event]:
         labels = [
-            _str(s.get("label")) for s in _list(meta.get("followUpSuggestions")) if isinstance(s, dict)
+            as_str(s.get("label")) for s in as_list(meta.get("followUpSuggestions")) if isinstance(s, dict)
         ]
         labels = [label for label in labels if label]
         return [Suggestions(tuple(labels))] if labels else []
@@ -214,22 +201,22 @@ class Normalizer(AnswerState):
             if err is not None:
                 raise err
         events: list[Event] = []
-        self.response_id = _str(mr.get("responseId")) or self.response_id
-        self.parent_response_id = _str(mr.get("parentResponseId")) or self.parent_response_id
-        if not self._streamed_final and _str(mr.get("message")):
+        self.response_id = as_str(mr.get("responseId")) or self.response_id
+        self.parent_response_id = as_str(mr.get("parentResponseId")) or self.parent_response_id
+        if not self._streamed_final and as_str(mr.get("message")):
             # Some streams carry the answer only here (and 2025 clients relied on it).
             events += self._final_text(self._render.feed(mr["message"]) + self._render.flush())
         if self.saw_reasoning and not self._status_sent:
             events += self._status(_seconds_between(mr.get("thinkingStartTime"), mr.get("thinkingEndTime")))
-        for url in _list(mr.get("generatedImageUrls")):
+        for url in as_list(mr.get("generatedImageUrls")):
             if isinstance(url, str) and url:
                 parts = url.rstrip("/").rsplit("/", 2)  # .../<image id>/image.jpg
                 events += self._image(parts[-2] if len(parts) > 1 and parts[-2] else url, url)
-        for card_json in _list(mr.get("cardAttachmentsJson")):
-            chunk = _dict(json_object(card_json).get("image_chunk"))
-            if _str(chunk.get("imageUrl")) and percent(chunk.get("progress")) >= 100 and not chunk.get("moderated"):
-                image_id = _str(chunk.get("imageUuid")) or _str(chunk["imageUrl"])
-                events += self._image(image_id, _str(chunk["imageUrl"]))
+        for card_json in as_list(mr.get("cardAttachmentsJson")):
+            chunk = as_dict(json_object(card_json).get("image_chunk"))
+            if as_str(chunk.get("imageUrl")) and percent(chunk.get("progress")) >= 100 and not chunk.get("moderated"):
+                image_id = as_str(chunk.get("imageUuid")) or as_str(chunk["imageUrl"])
+                events += self._image(image_id, as_str(chunk["imageUrl"]))
         self.finished = True
         return events
 
