@@ -181,6 +181,12 @@ class AnswerState:
                 parts.append(part)
         return f"{self._assets_url}/{'/'.join(parts)}{sep}{query}"
 
+    def _card(self, json_data: Any, *id_keys: str) -> list[Event]:
+        """A card attachment's JSON (an object, or one carried as a string): its image's progress."""
+        card = json_data if isinstance(json_data, dict) else json_object(json_data)
+        chunk = card.get("image_chunk")
+        return self._image_chunk(chunk, *id_keys) if isinstance(chunk, dict) else []
+
     def _image_chunk(self, chunk: Mapping[str, Any], *id_keys: str) -> list[Event]:
         """Progress of one generated image; its final, unmoderated version becomes an Image."""
         url = chunk.get("imageUrl")

@@ -30,7 +30,7 @@ from grok_cli.events import (
     ToolCall,
     UserTurn,
 )
-from grok_cli.protocol.answer import AnswerState, as_dict, as_list, as_str, json_object
+from grok_cli.protocol.answer import AnswerState, as_dict, as_list, as_str
 from grok_cli.protocol.errors import classify_stream_error
 from grok_cli.protocol.jsontext import DECODER
 from grok_cli.protocol.payload import ChatRequest
@@ -376,10 +376,7 @@ class GatewayNormalizer(AnswerState):
         return self._on_card(as_dict(output.get("card_attachment")))
 
     def _on_card(self, card: Mapping[str, Any]) -> list[Event]:
-        data = card.get("json_data") or card.get("jsonData")
-        parsed = as_dict(json_object(data) if isinstance(data, str) else data)
-        chunk = parsed.get("image_chunk")
-        return self._image_chunk(chunk, *_IMAGE_IDS) if isinstance(chunk, dict) else []
+        return self._card(card.get("json_data") or card.get("jsonData"), *_IMAGE_IDS)
 
     def _on_suggestions(self, value: Any) -> list[Event]:
         # Shape inferred: a list, or an object holding one, of labels or {label|text} objects.

@@ -141,7 +141,7 @@ class Normalizer(AnswerState):
         if isinstance(p.get("streamingImageGenerationResponse"), dict):
             events += self._image_chunk(p["streamingImageGenerationResponse"], "imageId")
         if isinstance(p.get("cardAttachment"), dict):
-            events += self._on_card(p["cardAttachment"].get("jsonData"))
+            events += self._card(p["cardAttachment"].get("jsonData"), "imageUuid", "imageId")
         if isinstance(p.get("modelResponse"), dict):
             events += self._on_model_response(p["modelResponse"])
         return events
@@ -185,13 +185,6 @@ class Normalizer(AnswerState):
         ]
         labels = [label for label in labels if label]
         return [Suggestions(tuple(labels))] if labels else []
-
-    def _on_card(self, json_data: Any) -> list[Event]:
-        card = json_data if isinstance(json_data, dict) else json_object(json_data)
-        chunk = card.get("image_chunk")
-        if isinstance(chunk, dict):
-            return self._image_chunk(chunk, "imageUuid", "imageId")
-        return []
 
     def _on_model_response(self, mr: dict[str, Any]) -> list[Event]:
         if mr.get("error"):
