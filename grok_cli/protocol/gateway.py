@@ -170,10 +170,9 @@ def _event_of(message: Any) -> Json | None:
     event = message.get("event")
     if not isinstance(event, dict) or not isinstance(event.get("type"), str):
         return None
-    out = dict(event)
     if isinstance(message.get("session_id"), str):
-        out.setdefault("session_id", message["session_id"])
-    return out
+        event.setdefault("session_id", message["session_id"])  # freshly decoded: ours to change
+    return event
 
 
 # -- server -> client ----------------------------------------------------------------------------
