@@ -38,6 +38,10 @@ class Reasoning(Event):
     text: str
     tag: str | None  # "header", "summary" or None (2025 streams carried no tag)
 
+    def as_text(self) -> str:
+        """The step as kept text: a header on a line of its own."""
+        return self.text.strip() + "\n" if self.tag == "header" else self.text
+
 
 @dataclass(frozen=True, slots=True)
 class ReasoningStatus(Event):

@@ -22,11 +22,6 @@ from grok_cli.serve import wire
 from grok_cli.sinks.base import EventSink
 
 
-def reasoning_text(event: Reasoning) -> str:
-    """A reasoning step as text: a header on a line of its own (as the history keeps it)."""
-    return event.text.strip() + "\n" if event.tag == "header" else event.text
-
-
 @dataclass
 class Answer:
     """What arrived of one answer."""
@@ -41,7 +36,7 @@ class Answer:
         if isinstance(event, Token):
             self.text.append(event.text)
         elif isinstance(event, Reasoning):
-            self.reasoning.append(reasoning_text(event))
+            self.reasoning.append(event.as_text())
         elif isinstance(event, Image):
             self.images.append(event)
         elif isinstance(event, Conversation):
@@ -117,7 +112,7 @@ class ChatChunks:
         if isinstance(event, Token) and event.text:
             return [*self._start(), self._delta("content", event.text)]
         if isinstance(event, Reasoning) and event.text:
-            return [*self._start(), self._delta("reasoning_content", reasoning_text(event))]
+            return [*self._start(), self._delta("reasoning_content", event.as_text())]
         if isinstance(event, Error) and self.started:
             # grok.com cut the answer: say so where clients look, then why; no [DONE].
             error = {"error": {"message": event.message, "type": "api_error", "code": event.code, "param": None}}
@@ -202,7 +197,7 @@ class ResponseEvents:
         if isinstance(event, Conversation):
             return self._start()
         if isinstance(event, Reasoning) and event.text:
-            text = reasoning_text(event)
+            text = event.as_text()
             st.reasoning += text
             if self._message_open:  # late reasoning stays in the final object and the history
                 return []

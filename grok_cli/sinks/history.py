@@ -156,7 +156,7 @@ class HistorySink(EventSink):
             self._answer.append(event.text)
             self._unwritten += len(event.text)
         elif isinstance(event, Reasoning):
-            self._reasoning.append(event.text.strip() + "\n" if event.tag == "header" else event.text)
+            self._reasoning.append(event.as_text())
             self._unwritten += len(event.text)
         elif isinstance(event, UserTurn):
             upd.user_response_id = event.response_id
