@@ -368,10 +368,8 @@ class ResponseState:
             "content": [{"type": "reasoning_text", "text": self.reasoning}] if self.reasoning else [],
         }
 
-    def message_item(self, status: str, text: str | None = None) -> dict[str, Any]:
-        content = (
-            [] if text is None and status == "in_progress" else [self.text_part(self.text if text is None else text)]
-        )
+    def message_item(self, status: str) -> dict[str, Any]:
+        content = [] if status == "in_progress" else [self.text_part(self.text)]
         return {"id": self.message_id, "type": "message", "status": status, "role": "assistant", "content": content}
 
     @staticmethod
