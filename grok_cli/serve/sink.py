@@ -141,6 +141,10 @@ class ResponseEvents:
         self._reasoning_open = False
         self._message_open = False
         self._index = 0  # output_index of the item being written
+        self._reasoning: list[str] = []  # joined into the state when an object carries it
+
+    def _sync_reasoning(self) -> None:
+        self.state.reasoning = "".join(self._reasoning)
 
     def _event(self, kind: str, **fields: Any) -> bytes:
         data = {"type": kind, "sequence_number": self._sequence, **fields}
@@ -151,10 +155,13 @@ class ResponseEvents:
         """An event about the first content part of the output item being written."""
         return self._event(kind, item_id=item_id, output_index=self._index, content_index=0, **fields)
 
-    def _start(self) -> list[bytes]:
+    def _start(self, answer: Answer | None = None) -> list[bytes]:
+        """``answer``: the text so far goes into the first objects (close has set it already)."""
         if self.started:
             return []
         self.started = True
+        if answer is not None:
+            self.state.text = "".join(answer.text)
         body = self.state.body("in_progress")
         return [self._event("response.created", response=body), self._event("response.in_progress", response=body)]
 
@@ -162,6 +169,7 @@ class ResponseEvents:
         if not self._reasoning_open:
             return []
         self._reasoning_open = False
+        self._sync_reasoning()
         st = self.state
         out = [
             self._part(
@@ -195,15 +203,16 @@ class ResponseEvents:
     def on_event(self, event: Event, answer: Answer) -> list[bytes]:
         st = self.state
         if isinstance(event, Conversation):
-            return self._start()
+            return self._start(answer)
         if isinstance(event, Reasoning) and event.text:
             text = event.as_text()
-            st.reasoning += text
+            self._reasoning.append(text)
             if self._message_open:  # late reasoning stays in the final object and the history
                 return []
-            out = self._start()
+            out = self._start(answer)
             if not self._reasoning_open:
                 self._reasoning_open = True
+                self._sync_reasoning()
                 item = st.reasoning_item("in_progress")
                 out.append(self._event("response.output_item.added", output_index=self._index, item=item))
             out.append(
@@ -215,9 +224,10 @@ class ResponseEvents:
             )
             return out
         if isinstance(event, Token) and event.text:
-            st.text += event.text
+            # The text is taken from the answer when an object carries it: appending it to the
+            # state per token would copy the whole text each time (quadratic in a long answer).
             return [
-                *self._start(),
+                *self._start(answer),
                 *self._open_message(),
                 self._part(
                     "response.output_text.delta",
@@ -228,6 +238,8 @@ class ResponseEvents:
             ]
         if isinstance(event, Error) and self.started:
             error = {"code": event.code, "message": event.message}
+            st.text = "".join(answer.text)
+            self._sync_reasoning()
             return [
                 self._event("error", code=event.code, message=event.message, param=None),
                 self._event("response.failed", response=st.body("failed", error=error)),
@@ -239,6 +251,7 @@ class ResponseEvents:
             return []
         st = self.state
         st.text = answer.full_text
+        self._sync_reasoning()
         out = [*self._start(), *self._open_message()]
         out += [
             self._part(
