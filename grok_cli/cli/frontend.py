@@ -142,7 +142,8 @@ def run_turn(
         async with TurnRunner(io, settings) as turns:
             out, status = with_status(io, opts, turn, sink or output_sink(io, settings, opts))
             try:
-                await turns.run(turn, out, raw=opts.output == "raw", saver=saver or image_saver(io, opts, turn.prompt))
+                images = saver or image_saver(io, opts.save_images, turn.prompt)
+                await turns.run(turn, out, raw=opts.output == "raw", saver=images)
             finally:
                 status.stop()
         return int(ExitStatus.OK)
@@ -165,13 +166,14 @@ def with_status(io: IO, opts: ChatOptions, turn: Turn, sink: Sink) -> tuple[Sink
     return StatusSink(sink, status), status
 
 
-def image_saver(io: IO, opts: ChatOptions, name_hint: str) -> ImageSaver | None:
-    """The saver for ``--save-images DIR``; failures are reported on stderr as they happen."""
-    if opts.save_images is None:
+def image_saver(io: IO, directory: Path | None, name_hint: str) -> ImageSaver | None:
+    """The saver into ``directory`` (``--save-images DIR``, chat's /images DIR), if any;
+    failures are reported on stderr as they happen."""
+    if directory is None:
         return None
     from grok_cli.images import ImageSaver, report_to_stderr
 
-    return ImageSaver(opts.save_images, name_hint=name_hint, force=False, on_failure=report_to_stderr(io))
+    return ImageSaver(directory, name_hint=name_hint, force=False, on_failure=report_to_stderr(io))
 
 
 def read_turn_input(io: IO, opts: ChatOptions, *, command: str = "grok ask") -> tuple[list[LocalFile], str]:

@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from grok_cli.cli.frontend import ChatOptions
     from grok_cli.config import Settings
     from grok_cli.history import TurnRecord
-    from grok_cli.images import ImageSaver
 
 
 class LineSource(Protocol):
@@ -193,7 +192,7 @@ class Chat:
 
     # -- a message -------------------------------------------------------------------------------
     async def send(self, prompt: str) -> None:
-        from grok_cli.cli.frontend import select_sink, with_status
+        from grok_cli.cli.frontend import image_saver, select_sink, with_status
 
         state = self.state
         seen = _Seen()
@@ -202,7 +201,8 @@ class Chat:
             output = _Separated(self.io, output)
         turn = state.turn(prompt)
         sink, status = with_status(self.io, self.opts, turn, Tee(output, seen))
-        run = self.turns.run(turn, sink, raw=self.opts.output == "raw", saver=self._saver(prompt))
+        saver = image_saver(self.io, state.images_dir, prompt)
+        run = self.turns.run(turn, sink, raw=self.opts.output == "raw", saver=saver)
         try:
             if self.interactive:
                 await self._interruptible(run)
@@ -230,13 +230,6 @@ class Chat:
                 from grok_cli.cli.runner import render_error
 
                 render_error(self.io, e)
-
-    def _saver(self, prompt: str) -> ImageSaver | None:
-        if self.state.images_dir is None:
-            return None
-        from grok_cli.images import ImageSaver, report_to_stderr
-
-        return ImageSaver(self.state.images_dir, name_hint=prompt, force=False, on_failure=report_to_stderr(self.io))
 
     # -- the slash commands ----------------------------------------------------------------------
     async def command(self, command: Command) -> None:
