@@ -29,7 +29,6 @@ class Answer:
     text: list[str] = field(default_factory=list)
     reasoning: list[str] = field(default_factory=list)
     images: list[Image] = field(default_factory=list)
-    conversation_id: str | None = None
     done: Done | None = None
 
     def on_event(self, event: Event) -> None:
@@ -39,8 +38,6 @@ class Answer:
             self.reasoning.append(event.as_text())
         elif isinstance(event, Image):
             self.images.append(event)
-        elif isinstance(event, Conversation):
-            self.conversation_id = event.conversation_id or self.conversation_id
         elif isinstance(event, Done):
             self.done = event
 
@@ -56,8 +53,6 @@ class Answer:
 
 
 class Format(Protocol):
-    started: bool
-
     def on_event(self, event: Event, answer: Answer) -> list[bytes]: ...
 
     def close(self, status: ExitStatus, answer: Answer) -> list[bytes]: ...
@@ -65,8 +60,6 @@ class Format(Protocol):
 
 class Collected:
     """No stream: the handler builds one JSON answer from ``Answer`` at the end."""
-
-    started = False
 
     def on_event(self, event: Event, answer: Answer) -> list[bytes]:
         return []
@@ -280,10 +273,6 @@ class Feed(EventSink):
         self._pending: list[bytes] = []
         self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         self._ended = False
-
-    @property
-    def started(self) -> bool:
-        return self.format.started
 
     def on_event(self, event: Event) -> None:
         self.answer.on_event(event)
