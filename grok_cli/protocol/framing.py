@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from grok_cli.protocol.jsontext import DECODER, loads
+from grok_cli.protocol.jsontext import loads, scan_once
 
 
 class LineSplitter:
@@ -68,7 +68,7 @@ def parse_lines(text: str) -> list[dict[str, Any]]:
     objects: list[dict[str, Any]] = []
     for line in text.split("\n") if text else ():
         try:
-            value, end = _scan(line, 0)
+            value, end = scan_once(line, 0)
         except (StopIteration, ValueError, RecursionError):
             end = -1
         if end == len(line) and isinstance(value, dict):
@@ -76,9 +76,6 @@ def parse_lines(text: str) -> list[dict[str, Any]]:
         else:
             objects += parse_line(line)[0]
     return objects
-
-
-_scan = DECODER.scan_once  # the decoder's C scanner: NaN and Infinity read as None here too
 
 
 def _split_objects(text: str) -> tuple[list[dict[str, Any]], int]:

@@ -32,7 +32,7 @@ from grok_cli.events import (
 )
 from grok_cli.protocol.answer import AnswerState, as_dict, as_list, as_str
 from grok_cli.protocol.errors import classify_stream_error
-from grok_cli.protocol.jsontext import DECODER
+from grok_cli.protocol.jsontext import scan_once
 from grok_cli.protocol.payload import ChatRequest
 from grok_cli.protocol.render import strip_markup
 
@@ -131,9 +131,6 @@ def pong(event_id: Any) -> str:
 _RESYNC = re.compile(r'(?<=\})\s*\{|\{\s*"(?:session_id|event)"\s*:')
 
 
-_scan = DECODER.scan_once
-
-
 def split_events(text: str) -> tuple[list[Json], str]:
     """The events of one server message, and what of it could not be read.
 
@@ -150,7 +147,7 @@ def split_events(text: str) -> tuple[list[Json], str]:
         if i >= end:
             break
         try:
-            value, i_next = _scan(text, i)  # raw_decode without its Python wrapper
+            value, i_next = scan_once(text, i)
         except (StopIteration, ValueError, RecursionError):
             resync = _RESYNC.search(text, i + 1)
             i_next = resync.start() if resync else end

@@ -18,6 +18,10 @@ def _finite(text: str) -> float | None:
 
 
 DECODER = json.JSONDecoder(parse_float=_finite, parse_constant=lambda _name: None)
+# The decoder's C scanner: (value, end) of the JSON value at an index, StopIteration when none
+# starts there. ``raw_decode`` without its Python wrapper, for the stream's hot path; NaN and
+# Infinity read as None here too.
+scan_once = DECODER.scan_once
 
 
 def loads(text: str) -> Any:
