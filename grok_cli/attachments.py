@@ -114,7 +114,8 @@ def detect_mime(name: str, data: bytes) -> str:
     return "text/plain" if _is_text(data) else (guessed or OCTET_STREAM)
 
 
-def _extension(mime: str) -> str:
+def file_extension(mime: str) -> str:
+    """The extension a file of this type is named with (".jpg"; ".bin" when unknown)."""
     return _EXTENSIONS.get(mime) or _types().guess_extension(mime, strict=False) or ".bin"
 
 
@@ -161,7 +162,7 @@ def read_files(io: IO, specs: list[str], words: list[str]) -> list[LocalFile]:
             raise UsageError(f"Cannot attach {'stdin' if spec == STDIN else spec}: it is empty.")
         if spec == STDIN:
             mime = detect_mime("", data)
-            files.append(LocalFile(f"stdin{_extension(mime)}", "stdin", mime, data))
+            files.append(LocalFile(f"stdin{file_extension(mime)}", "stdin", mime, data))
         else:
             name = Path(spec).name
             files.append(LocalFile(name, spec, detect_mime(name, data), data))

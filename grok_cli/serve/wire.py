@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from grok_cli.attachments import LocalFile, sniff
+from grok_cli.attachments import LocalFile, file_extension, sniff
 from grok_cli.errors import (
     AuthError,
     BlockedError,
@@ -252,8 +252,7 @@ def attachment(url: str, index: int) -> LocalFile:
     if len(data) > MAX_ATTACHMENT_BYTES:
         raise BadRequest(f"Image {index + 1} is larger than {MAX_ATTACHMENT_BYTES // 2**20} MB.")
     mime = sniff(data) or (match.group(1) or "application/octet-stream").lower()
-    ext = mime.rpartition("/")[2].replace("jpeg", "jpg")
-    return LocalFile(name=f"image-{index + 1}.{ext}", label=f"image {index + 1}", mime=mime, data=data)
+    return LocalFile(name=f"image-{index + 1}{file_extension(mime)}", label=f"image {index + 1}", mime=mime, data=data)
 
 
 # -- what a new grok.com conversation is sent -------------------------------------------------------
